@@ -1,0 +1,33 @@
+# Two entry points: `make verify` (the main job) and `make test` (the test suite).
+# Each creates .venv if missing and installs the project with its dev extras.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: verify test lint typecheck install clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) lint typecheck
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+verify: $(STAMP)
+	$(BIN)/ringq verify
+
+clean:
+	rm -rf $(VENV) .ringq .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""ringq: a durable Postgres job queue with segmented, append-only storage."""

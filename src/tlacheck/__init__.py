@@ -1,0 +1,1 @@
+"""tlacheck: check TLA+ specs with TLC where it exists and a built-in checker everywhere."""

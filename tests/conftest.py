@@ -1,0 +1,33 @@
+"""Shared fixtures: one real PostgreSQL per test process, one schema per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from ringq.embedded import database_url
+
+
+@pytest.fixture(scope="session")
+def db_url() -> str:
+    """`RINGQ_DATABASE_URL`, or an embedded PostgreSQL 18 started for this test process."""
+    return database_url()
+
+
+@pytest.fixture
+def schema(db_url: str) -> Iterator[str]:
+    """A fresh, uniquely named schema, dropped after the test (tests may run in parallel)."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield name
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(db_url, autocommit=True) as c:
+        yield c

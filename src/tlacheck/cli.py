@@ -1,0 +1,122 @@
+"""``tlacheck`` command line: ``check`` a spec, ``fetch-tlc`` the pinned TLC jar.
+
+Exit codes follow TLC's (see tlacheck.result): 0 ok, 10 assumption, 11 deadlock, 12 safety,
+13 liveness/action property, 150 parse error (also: spec file missing), 151 config error
+(also: config file missing), 255 anything else; 2 for bad command-line arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from rich.console import Console
+
+from tlacheck.api import BACKENDS, BackendUnavailable, check
+from tlacheck.render import ProgressLine, print_result
+from tlacheck.result import EXIT_CONFIG_ERROR, EXIT_PARSE_ERROR
+
+EXIT_USAGE = 2
+EXIT_OTHER = 255
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument as one line (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tlacheck", description="Model-check TLA+ specs with TLC or the built-in checker.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    chk = sub.add_parser("check", help="model-check a spec")
+    chk.add_argument("spec", type=Path, help="the .tla file")
+    chk.add_argument("--config", "-c", type=Path, help="the .cfg file (default: SPEC.cfg)")
+    chk.add_argument("--backend", choices=BACKENDS, default="auto", help="auto = TLC if available")
+    chk.add_argument("--workers", type=_positive, default=1)
+    chk.add_argument(
+        "--max-states", type=_positive, default=None, help="stop after this many distinct states"
+    )
+    chk.add_argument("--json", action="store_true", help="print the CheckResult as JSON")
+    chk.add_argument("--no-trace", action="store_true", help="omit the counterexample trace")
+    fetch = sub.add_parser("fetch-tlc", help="download the pinned tla2tools.jar and verify its SHA-256")
+    fetch.add_argument(
+        "--dest", type=Path, default=None, help="where to install (default: the tlacheck cache)"
+    )
+    fetch.add_argument("--force", action="store_true", help="download even if a verified jar is present")
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"tlacheck: error: {message}\n")
+    return code
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    spec: Path = args.spec
+    if not spec.is_file():
+        return _fail(f"spec file not found: {spec}", EXIT_PARSE_ERROR)
+    config: Path | None = args.config
+    if config is None and spec.with_suffix(".cfg").is_file():
+        config = spec.with_suffix(".cfg")
+    if config is not None and not config.is_file():
+        return _fail(f"config file not found: {config}", EXIT_CONFIG_ERROR)
+    out = Console(highlight=False)
+    err = Console(stderr=True)
+    try:
+        with ProgressLine(err) as progress:
+            result = check(
+                spec,
+                config,
+                backend=args.backend,
+                workers=args.workers,
+                max_states=args.max_states,
+                progress=progress,
+            )
+    except (BackendUnavailable, ValueError, FileNotFoundError) as exc:
+        return _fail(str(exc), EXIT_OTHER)
+    if args.json:
+        sys.stdout.write(result.to_json() + "\n")
+    else:
+        print_result(result, out, show_trace=not args.no_trace)
+    return result.exit_code
+
+
+def _run_fetch(args: argparse.Namespace) -> int:
+    from tlacheck.fetch_tlc import PINNED_VERSION, FetchError, fetch
+
+    try:
+        path = fetch(args.dest, force=args.force)
+    except (FetchError, OSError) as exc:
+        return _fail(str(exc), 1)
+    print(f"tla2tools.jar {PINNED_VERSION} verified and installed at {path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return _run_check(args)
+        return _run_fetch(args)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,58 @@
+-- claim (TLA+ Claim): take up to p_limit ready rows, most urgent lane first, in lane_seq order.
+-- Lanes are locked FOR UPDATE SKIP LOCKED (a lane busy with an enqueue or another claimer is
+-- skipped, never waited on); each lane's ready range is read by a LATER statement, whose fresh
+-- READ COMMITTED snapshot sees every enqueue below next_seq committed (ADR 0001).
+-- Rows listed in `cancels` are passed over. Each claimed row gets a claim row with a fresh global
+-- run_lease and deadline = now + lease in the CURRENT claim slot; the lane cursor then advances.
+--
+-- Lock order: (1) advisory: claim ring SHARED  (2) ring_state read  (3) lanes rows, SKIP LOCKED
+--             (4) ready read, claims insert.
+CREATE FUNCTION {schema}.claim(
+    p_now timestamptz, p_worker text, p_queues text[], p_limit integer, p_lease float8)
+RETURNS TABLE (job_id bigint, run_lease bigint, queue text, task text, payload jsonb,
+               priority integer, attempt integer, max_attempts integer, deadline timestamptz,
+               claim_slot integer, ready_slot integer, lane_seq bigint)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+    v_slot     integer;
+    v_left     integer := p_limit;
+    v_end      bigint;
+    v_got      integer;
+    v_deadline timestamptz := p_now + make_interval(secs => p_lease);
+    lane       record;
+BEGIN
+    PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 2);
+    SELECT s.current_slot INTO v_slot FROM {schema}.ring_state s WHERE s.ring = 'claim';
+
+    FOR lane IN
+        SELECT l.lane_id, l.claim_seq, l.next_seq FROM {schema}.lanes l
+        WHERE l.next_seq > l.claim_seq AND (p_queues IS NULL OR l.queue = ANY (p_queues))
+        ORDER BY l.priority, l.lane_id
+        FOR UPDATE SKIP LOCKED
+    LOOP
+        v_end := least(lane.next_seq, lane.claim_seq + v_left);
+        RETURN QUERY
+        WITH picked AS (
+            SELECT r.* FROM {schema}.ready r
+            WHERE r.lane_id = lane.lane_id AND r.lane_seq >= lane.claim_seq AND r.lane_seq < v_end
+              AND NOT EXISTS (SELECT 1 FROM {schema}.cancels k WHERE k.job_id = r.job_id)
+        ), ins AS (
+            INSERT INTO {schema}.claims AS c (slot, job_id, run_lease, lane_id, lane_seq, ready_slot,
+                                              attempt, worker, deadline, claimed_at)
+            SELECT v_slot, p.job_id, nextval({run_lease_seq}), p.lane_id, p.lane_seq, p.slot,
+                   p.attempt, p_worker, v_deadline, p_now
+            FROM (SELECT * FROM picked ORDER BY picked.lane_seq) p
+            RETURNING c.job_id, c.run_lease, c.lane_seq
+        )
+        SELECT p.job_id, ins.run_lease, p.queue, p.task, p.payload, p.priority::integer, p.attempt,
+               p.max_attempts, v_deadline, v_slot, p.slot, p.lane_seq
+        FROM picked p JOIN ins ON ins.job_id = p.job_id AND ins.lane_seq = p.lane_seq
+        ORDER BY p.lane_seq;
+        GET DIAGNOSTICS v_got = ROW_COUNT;
+        UPDATE {schema}.lanes l SET claim_seq = v_end WHERE l.lane_id = lane.lane_id;
+        v_left := v_left - v_got;
+        EXIT WHEN v_left <= 0;
+    END LOOP;
+END
+$$;

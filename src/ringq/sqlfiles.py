@@ -1,0 +1,59 @@
+"""Load the SQL in `ringq/sql/` and compose it for one schema.
+
+Every file is a template whose placeholders are filled with `psycopg.sql` objects only:
+`{schema}` (Identifier), `{schema_name}` (the name as a Literal, for advisory-lock keys and
+`format('%I')`), `{job_id_seq}` / `{run_lease_seq}` (regclass literals). Schema names are
+validated before they get here, so no user text is ever spliced into SQL.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+from psycopg import sql
+
+from ringq.validation import check_schema
+
+# Transactions installed as functions, in install order (common.sql holds their helpers).
+FUNCTION_FILES: tuple[str, ...] = (
+    "common.sql",
+    "enqueue.sql",
+    "claim.sql",
+    "complete.sql",
+    "fail.sql",
+    "heartbeat.sql",
+    "rescue.sql",
+    "cancel.sql",
+    "promote.sql",
+    "dlq_retry.sql",
+    "rotate.sql",
+    "prune.sql",
+    "job.sql",
+)
+
+
+@cache
+def load(name: str) -> str:
+    """The text of `ringq/sql/<name>`."""
+    return resources.files("ringq.sql").joinpath(name).read_text(encoding="utf-8")
+
+
+def placeholders(schema: str) -> dict[str, sql.Composable]:
+    check_schema(schema)
+    return {
+        "schema": sql.Identifier(schema),
+        "schema_name": sql.Literal(schema),
+        "job_id_seq": sql.Literal(f'"{schema}".job_id_seq'),
+        "run_lease_seq": sql.Literal(f'"{schema}".run_lease_seq'),
+    }
+
+
+def compose(name: str, schema: str, **extra: sql.Composable) -> sql.Composed:
+    """`ringq/sql/<name>` with its placeholders filled for `schema`."""
+    return sql.SQL(load(name)).format(**placeholders(schema), **extra)
+
+
+def statement(template: str, schema: str) -> sql.Composed:
+    """A one-line statement template (e.g. a function call) composed for `schema`."""
+    return sql.SQL(template).format(**placeholders(schema))

@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--dest", type=Path, default=None, help="where to install (default: the tlacheck cache)"
     )
     fetch.add_argument("--force", action="store_true", help="download even if a verified jar is present")
+    fetch.add_argument(
+        "--url", default=None, help="download from a mirror (the pinned SHA-256 is still required)"
+    )
     return parser
 
 
@@ -98,10 +101,10 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_fetch(args: argparse.Namespace) -> int:
-    from tlacheck.fetch_tlc import PINNED_VERSION, FetchError, fetch
+    from tlacheck.fetch_tlc import PINNED_URL, PINNED_VERSION, FetchError, fetch
 
     try:
-        path = fetch(args.dest, force=args.force)
+        path = fetch(args.dest, url=args.url or PINNED_URL, force=args.force)
     except (FetchError, OSError) as exc:
         return _fail(str(exc), 1)
     print(f"tla2tools.jar {PINNED_VERSION} verified and installed at {path}")

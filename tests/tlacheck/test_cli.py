@@ -1,0 +1,193 @@
+"""`tlacheck check`: TLC's summary lines, --json, exit codes and one-line errors.
+
+The TLC-backend cases replay recorded transcripts through a FAKE java (see
+test_tlc_subprocess.py); the built-in cases run the real built-in checker on the tiny
+specs in tests/data/tla-cli/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tlacheck.cli import main
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SPECS = DATA / "tla-cli"
+TRANSCRIPTS = DATA / "tlc"
+
+FAKE_JAVA = """#!{python}
+# FAKE java for tests: replays a recorded TLC -tool transcript; it is not TLC.
+import os, sys
+if sys.argv[1:] == ["-version"]:
+    sys.exit(0)
+sys.stdout.write(open(os.environ["FAKE_TLC_TRANSCRIPT"]).read())
+sys.exit(int(os.environ["FAKE_TLC_EXIT"]))
+"""
+
+
+@pytest.fixture
+def fake_tlc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    java = bindir / "java"
+    java.write_text(FAKE_JAVA.format(python=sys.executable))
+    java.chmod(0o755)
+    (tmp_path / "tla2tools.jar").write_bytes(b"placeholder")
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("TLA2TOOLS_JAR", str(tmp_path / "tla2tools.jar"))
+
+
+@pytest.fixture
+def no_tlc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TLA2TOOLS_JAR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "no-cache"))
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- TLC backend (fake java replaying transcripts) ---------------------------------------
+
+TLC_CASES = [
+    (
+        "ok",
+        0,
+        "Counter.cfg",
+        [
+            "Model checking completed. No error has been found.",
+            "The depth of the complete state graph search is 4.",
+        ],
+    ),
+    ("invariant", 12, "CounterSmall.cfg", ["Error: Invariant Small is violated.", "State 3: <Next>"]),
+    (
+        "deadlock",
+        11,
+        "Stuck.cfg",
+        ["Error: Deadlock reached.", "3 states generated, 3 distinct states found, 0 states left on queue."],
+    ),
+    ("action_property", 13, "Wrap.cfg", ["Error: Action property Monotonic is violated."]),
+    (
+        "temporal_lasso",
+        13,
+        "ToggleLasso.cfg",
+        ["Error: Temporal properties were violated.", "Back to state 1"],
+    ),
+    ("temporal_stuttering", 13, "ToggleStutter.cfg", ["State 2: Stuttering"]),
+    (
+        "assumption",
+        10,
+        "Assume.cfg",
+        ["Error: Assumption line 5, col 8 to line 5, col 12 of module Assume is false."],
+    ),
+    ("parse_error", 150, "Broken.cfg", ["Error: Parsing or semantic analysis failed.", "***Parse Error***"]),
+    (
+        "config_error",
+        151,
+        "CounterBadCfg.cfg",
+        ["Error: The invariant NoSuchInvariant specified in the configuration file"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "exit_code", "cfg", "lines"), TLC_CASES)
+def test_tlc_human_output(
+    name: str,
+    exit_code: int,
+    cfg: str,
+    lines: list[str],
+    fake_tlc: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FAKE_TLC_TRANSCRIPT", str(TRANSCRIPTS / f"{name}.out"))
+    monkeypatch.setenv("FAKE_TLC_EXIT", str(exit_code))
+    spec = SPECS / (
+        cfg.split(".")[0]
+        .replace("Small", "")
+        .replace("BadCfg", "")
+        .replace("Lasso", "")
+        .replace("Stutter", "")
+        + ".tla"
+    )
+    code, out, _ = run_cli(capsys, "check", str(spec), "--config", str(SPECS / cfg), "--backend", "tlc")
+    assert code == exit_code
+    out_lines = out.splitlines()
+    for line in lines:
+        assert line in out_lines, f"{line!r} not in output:\n{out}"
+
+
+def test_tlc_json(
+    fake_tlc: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FAKE_TLC_TRANSCRIPT", str(TRANSCRIPTS / "temporal_lasso.out"))
+    monkeypatch.setenv("FAKE_TLC_EXIT", "13")
+    code, out, _ = run_cli(
+        capsys, "check", str(SPECS / "Toggle.tla"), "-c", str(SPECS / "ToggleLasso.cfg"), "--json"
+    )
+    data = json.loads(out)
+    assert code == 13 == data["exit_code"]
+    assert data["outcome"] == "property_violated" and data["backend"] == "tlc"
+    assert data["trace"][1] == {"state": {"x": "1"}, "action": "Next", "lasso_back_to": 1}
+    assert (data["states_generated"], data["distinct_states"]) == (3, 2)
+
+
+# --- argument and environment errors ------------------------------------------------------
+
+
+def test_missing_spec_is_one_line_with_parse_exit_code(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, err = run_cli(capsys, "check", str(tmp_path / "Missing.tla"))
+    assert code == 150 and out == ""
+    assert err == f"tlacheck: error: spec file not found: {tmp_path / 'Missing.tla'}\n"
+
+
+def test_missing_config_is_one_line_with_config_exit_code(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run_cli(capsys, "check", str(SPECS / "Counter.tla"), "--config", str(tmp_path / "x.cfg"))
+    assert code == 151 and err.count("\n") == 1 and "config file not found" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["check", "X.tla", "--workers", "0"], "expected a positive integer"),
+        (["check", "X.tla", "--backend", "apalache"], "invalid choice"),
+        (["check"], "required: spec"),
+        ([], "required: command"),
+    ],
+)
+def test_bad_arguments_are_one_line(argv: list[str], needle: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert err.count("\n") == 1 and needle in err
+
+
+def test_backend_tlc_unavailable_is_one_line(no_tlc: None, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "check", str(SPECS / "Counter.tla"), "--backend", "tlc")
+    assert code == 255 and err.count("\n") == 1
+    assert "tlacheck fetch-tlc" in err and "TLA2TOOLS_JAR" in err
+
+
+def test_console_script_has_no_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tlacheck.cli", "check", str(tmp_path / "Nope.tla")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 150
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1

@@ -1,1 +1,50 @@
 """ringq: a durable Postgres job queue with segmented, append-only storage."""
+
+from ringq.aclient import AsyncQueue
+from ringq.admin import JobAlreadyTerminal
+from ringq.backoff import Backoff
+from ringq.client import Queue
+from ringq.clock import Clock, ManualClock, SystemClock
+from ringq.errors import (
+    AttemptClosed,
+    InvalidInput,
+    JobNotFound,
+    LeaseLost,
+    MaintenanceBusy,
+    NotInstalled,
+    PruneBlocked,
+    RingqError,
+    SchemaVersionMismatch,
+)
+from ringq.install import SCHEMA_VERSION, install
+from ringq.maintenance import RotateBlocked
+from ringq.types import ClaimedJob, Completion, DlqEntry, Failure, Job, JobInfo, QueueStats
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AsyncQueue",
+    "AttemptClosed",
+    "Backoff",
+    "ClaimedJob",
+    "Clock",
+    "Completion",
+    "DlqEntry",
+    "Failure",
+    "InvalidInput",
+    "Job",
+    "JobAlreadyTerminal",
+    "JobInfo",
+    "JobNotFound",
+    "LeaseLost",
+    "MaintenanceBusy",
+    "ManualClock",
+    "NotInstalled",
+    "PruneBlocked",
+    "Queue",
+    "QueueStats",
+    "RingqError",
+    "RotateBlocked",
+    "SchemaVersionMismatch",
+    "SystemClock",
+    "install",
+]

@@ -25,8 +25,7 @@ class Backoff:
     def __post_init__(self) -> None:
         if not (self.base >= 0 and self.factor >= 1 and self.cap >= 0 and 0 <= self.jitter <= 1):
             raise InvalidInput(
-                "backoff: need base >= 0, factor >= 1, cap >= 0 and 0 <= jitter <= 1, "
-                f"got {self}"
+                f"backoff: need base >= 0, factor >= 1, cap >= 0 and 0 <= jitter <= 1, got {self}"
             )
 
     def bounds(self, attempt: int) -> tuple[float, float]:

@@ -31,9 +31,7 @@ def installed_version(conn: psycopg.Connection, schema: str) -> int | None:
     row = conn.execute(_META_EXISTS, (f'"{schema}".meta',)).fetchone()
     if row is None or not row[0]:
         return None
-    version = conn.execute(
-        sql.SQL("SELECT version FROM {}.meta").format(sql.Identifier(schema))
-    ).fetchone()
+    version = conn.execute(sql.SQL("SELECT version FROM {}.meta").format(sql.Identifier(schema))).fetchone()
     return None if version is None else int(version[0])
 
 
@@ -63,14 +61,19 @@ def install(
         for slot in range(queue_slots):
             conn.execute(
                 compose(
-                    "queue_partitions.sql", schema, slot=sql.Literal(slot),
-                    ready_p=sql.Identifier(f"ready_{slot}"), done_p=sql.Identifier(f"done_{slot}"),
+                    "queue_partitions.sql",
+                    schema,
+                    slot=sql.Literal(slot),
+                    ready_p=sql.Identifier(f"ready_{slot}"),
+                    done_p=sql.Identifier(f"done_{slot}"),
                 )
             )
         for slot in range(claim_slots):
             conn.execute(
                 compose(
-                    "claim_partitions.sql", schema, slot=sql.Literal(slot),
+                    "claim_partitions.sql",
+                    schema,
+                    slot=sql.Literal(slot),
                     claims_p=sql.Identifier(f"claims_{slot}"),
                     closures_p=sql.Identifier(f"closures_{slot}"),
                     heartbeats_p=sql.Identifier(f"heartbeats_{slot}"),

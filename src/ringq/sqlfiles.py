@@ -8,12 +8,17 @@ validated before they get here, so no user text is ever spliced into SQL.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any, Generic, TypeVar
 
 from psycopg import sql
 
 from ringq.validation import check_schema
+
+T = TypeVar("T")
 
 # Transactions installed as functions, in install order (common.sql holds their helpers).
 FUNCTION_FILES: tuple[str, ...] = (
@@ -57,3 +62,21 @@ def compose(name: str, schema: str, **extra: sql.Composable) -> sql.Composed:
 def statement(template: str, schema: str) -> sql.Composed:
     """A one-line statement template (e.g. a function call) composed for `schema`."""
     return sql.SQL(template).format(**placeholders(schema))
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One round trip: a statement, its parameters, and how to read its rows.
+
+    The sync `Queue` and the asyncio `AsyncQueue` run the same calls; only the I/O differs.
+    """
+
+    query: str
+    params: Sequence[Any] | Mapping[str, Any]
+    parse: Callable[[list[tuple[Any, ...]]], T]
+
+
+@cache
+def render(template: str, schema: str) -> str:
+    """`statement(template, schema)` as a plain string, cached (a stable key for prepare)."""
+    return statement(template, schema).as_string(None)

@@ -98,6 +98,19 @@ TLC_CASES = [
 ]
 
 
+SPEC_OF_CFG = {
+    "Counter.cfg": "Counter",
+    "CounterSmall.cfg": "Counter",
+    "CounterBadCfg.cfg": "Counter",
+    "Stuck.cfg": "Stuck",
+    "Wrap.cfg": "Wrap",
+    "ToggleLasso.cfg": "Toggle",
+    "ToggleStutter.cfg": "Toggle",
+    "Assume.cfg": "Assume",
+    "Broken.cfg": "Broken",
+}
+
+
 @pytest.mark.parametrize(("name", "exit_code", "cfg", "lines"), TLC_CASES)
 def test_tlc_human_output(
     name: str,
@@ -110,14 +123,7 @@ def test_tlc_human_output(
 ) -> None:
     monkeypatch.setenv("FAKE_TLC_TRANSCRIPT", str(TRANSCRIPTS / f"{name}.out"))
     monkeypatch.setenv("FAKE_TLC_EXIT", str(exit_code))
-    spec = SPECS / (
-        cfg.split(".")[0]
-        .replace("Small", "")
-        .replace("BadCfg", "")
-        .replace("Lasso", "")
-        .replace("Stutter", "")
-        + ".tla"
-    )
+    spec = SPECS / f"{SPEC_OF_CFG[cfg]}.tla"
     code, out, _ = run_cli(capsys, "check", str(spec), "--config", str(SPECS / cfg), "--backend", "tlc")
     assert code == exit_code
     out_lines = out.splitlines()

@@ -7,15 +7,20 @@ specs in tests/data/tla-cli/.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from rich.console import Console
 
 from tlacheck.cli import main
+from tlacheck.render import ProgressLine, print_trace
+from tlacheck.result import CheckResult, TraceStep
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SPECS = DATA / "tla-cli"
@@ -197,3 +202,39 @@ def test_console_script_has_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 150
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+# --- the renderer ringq's suite runner reuses ---------------------------------------------
+
+
+def test_print_trace_marks_changed_variables_and_the_lasso() -> None:
+    result = CheckResult(
+        outcome="property_violated",
+        violated="Live",
+        trace=[
+            TraceStep({"x": "0", "y": "a"}, "Initial predicate"),
+            TraceStep({"x": "1", "y": "a"}, "Inc"),
+            TraceStep({"x": "1", "y": "b"}, "Flip", lasso_back_to=2),
+        ],
+    )
+    console = Console(file=io.StringIO(), record=True, width=100, force_terminal=True)
+    print_trace(result, console)
+    text = console.export_text(clear=False)
+    assert "State 2: <Inc>" in text and "State 3: <Flip>" in text
+    lines = text.splitlines()
+    assert "* /\\ x = 1" in lines and "  /\\ y = a" in lines  # state 2: only x changed
+    assert "* /\\ y = b" in lines and "Back to state 2" in lines
+    styled = console.export_html(inline_styles=True)
+    assert "font-weight: bold" in styled
+
+
+def test_progress_line_draws_only_on_a_terminal() -> None:
+    report = SimpleNamespace(distinct=1234, generated=5678, queue=9, depth=3, elapsed_s=1.5)
+    piped = io.StringIO()
+    with ProgressLine(Console(file=piped), delay_s=0) as progress:
+        progress(report)
+    assert piped.getvalue() == ""
+    tty = io.StringIO()
+    with ProgressLine(Console(file=tty, force_terminal=True), delay_s=0) as progress:
+        progress(report)
+    assert "1,234 distinct" in tty.getvalue() and "depth 3" in tty.getvalue()

@@ -119,7 +119,7 @@ def run(
     started = time.monotonic()
     run_state = TLCRun()
     reader = MessageReader()
-    stopped: list[str] = []
+    stopped: list[tuple[str, str]] = []  # (error_kind, message)
     with tempfile.TemporaryDirectory(prefix="tlacheck-tlc-") as tmp:
         cmd = command(jar, java, spec, config.resolve() if config else None, workers, Path(tmp) / "states")
         # TLC resolves EXTENDS against the spec's directory, so it runs there.
@@ -127,14 +127,16 @@ def run(
             cmd, cwd=spec.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
         )
 
-        def stop(reason: str) -> None:
+        def stop(kind: str, reason: str) -> None:
             if proc.poll() is None:
-                stopped.append(reason)
+                stopped.append((kind, reason))
                 proc.kill()
 
         watchdog = None
         if timeout_s is not None:
-            watchdog = threading.Timer(timeout_s, stop, [f"stopped: TLC ran longer than {timeout_s:g}s"])
+            watchdog = threading.Timer(
+                timeout_s, stop, ["timeout", f"stopped: TLC ran longer than {timeout_s:g}s"]
+            )
             watchdog.daemon = True
             watchdog.start()
         assert proc.stdout is not None
@@ -152,7 +154,7 @@ def run(
                 if progress is not None:
                     progress(report)
                 if max_states is not None and report.distinct > max_states:
-                    stop(f"stopped: more than {max_states} distinct states (max_states)")
+                    stop("max_states", f"stopped after {report.distinct} distinct states (max_states)")
         finally:
             if watchdog is not None:
                 watchdog.cancel()
@@ -165,6 +167,6 @@ def run(
     result = run_state.result(exit_code)
     result.elapsed_s = time.monotonic() - started
     if stopped:
-        result.outcome, result.error_kind, result.violated = "error", "limit", None
-        result.message = stopped[0]
+        result.outcome, result.violated = "error", None
+        result.error_kind, result.message = stopped[0]
     return result

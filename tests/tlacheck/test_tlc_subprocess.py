@@ -101,7 +101,7 @@ def test_max_states_stops_tlc(fake_tlc: Path, monkeypatch: pytest.MonkeyPatch) -
     replay(monkeypatch, "ok", 0)
     monkeypatch.setenv("FAKE_TLC_SLEEP", "30")
     result = tlc.run(SPECS / "Counter.tla", max_states=2)
-    assert (result.outcome, result.error_kind) == ("error", "limit")
+    assert (result.outcome, result.error_kind) == ("error", "max_states")
     assert "max_states" in result.message and result.elapsed_s < 20
 
 
@@ -109,7 +109,7 @@ def test_timeout_kills_a_silent_tlc(fake_tlc: Path, monkeypatch: pytest.MonkeyPa
     replay(monkeypatch, "assumption", 10)
     monkeypatch.setenv("FAKE_TLC_SLEEP", "30")
     result = tlc.run(SPECS / "Assume.tla", timeout_s=1.0)
-    assert (result.outcome, result.error_kind) == ("error", "limit")
+    assert (result.outcome, result.error_kind) == ("error", "timeout")
     assert "longer than 1s" in result.message
 
 

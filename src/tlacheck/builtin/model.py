@@ -1,0 +1,448 @@
+"""Turns a spec + cfg into what the checker runs: Init/Next actions, invariants, properties, fairness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tlacheck.builtin.cfg import Config
+from tlacheck.builtin.compiler import Compiler, _truth
+from tlacheck.builtin.runtime import CONST_CTX, Act, Ctx, Fn, NeedsState
+from tlacheck.builtin.scope import ConstDef, ModScope, OpDef, SemanticError, SubstDef, Unsupported
+from tlacheck.builtin.syntax import ModuleLoader, Node, kids, parse_file
+from tlacheck.builtin.values import FV, EvalError, iter_set, render
+from tlacheck.canonical import ModelValue
+
+Loc = dict[str, str]
+
+
+@dataclass
+class Part:
+    """A subformula with the scope and bound values it is evaluated in."""
+
+    node: Node
+    ms: ModScope
+    loc: Loc
+    env: dict[str, Any]
+
+
+@dataclass
+class Fairness:
+    strong: bool
+    act: Act
+    vars: Fn
+    env: dict[str, Any]
+    text: str
+
+
+@dataclass
+class Liveness:
+    """A temporal property TLC checks on the behaviour graph.
+
+    kind: "ev" <>P, "inf" []<>P, "stab" <>[]P, "leads" P ~> Q, "stab_after" [](P => <>[]Q).
+    """
+
+    name: str
+    kind: str
+    p: Fn
+    q: Fn | None
+    env: dict[str, Any]
+
+
+@dataclass
+class Model:
+    comp: Compiler
+    ms: ModScope
+    variables: list[str]
+    init: Act
+    next: Act
+    invariants: list[tuple[str, Fn]] = field(default_factory=list)
+    prop_invariants: list[tuple[str, Fn, dict[str, Any]]] = field(default_factory=list)
+    init_props: list[tuple[str, Fn, dict[str, Any]]] = field(default_factory=list)
+    action_props: list[tuple[str, Fn, dict[str, Any]]] = field(default_factory=list)
+    liveness: list[Liveness] = field(default_factory=list)
+    fairness: list[Fairness] = field(default_factory=list)
+    constraints: list[tuple[str, Fn]] = field(default_factory=list)
+    action_constraints: list[tuple[str, Fn]] = field(default_factory=list)
+    view: Fn | None = None
+    symmetry: list[FV] | None = None
+    check_deadlock: bool = True
+    assumptions: list[tuple[str, Fn]] = field(default_factory=list)
+
+
+class ModelBuilder:
+    def __init__(self, spec: Path, cfg: Config) -> None:
+        self.cfg = cfg
+        self.comp = Compiler(ModuleLoader(spec.parent))
+        self.comp.scoped_overrides = dict(cfg.scoped_substitutions)
+        self.root = parse_file(spec)
+        self.ms = self.comp.load_root(self.root)
+        self._level_memo: dict[int, int] = {}
+
+    # --------------------------------------------------------------- constants
+
+    def apply_constants(self) -> None:
+        ms = self.ms
+        for name, d in list(ms.names.items()):
+            if not isinstance(d, ConstDef):
+                continue
+            if name in self.cfg.substitutions:
+                target = ms.lookup(self.cfg.substitutions[name])
+                if target is None:
+                    raise SemanticError(
+                        f"cfg substitutes {name} <- {self.cfg.substitutions[name]}, which is not defined",
+                        "config",
+                    )
+                d.replacement = target
+            elif name in self.cfg.constants:
+                d.value = self.cfg.constants[name]
+                d.has_value = True
+        for name in list(self.cfg.constants) + list(self.cfg.substitutions):
+            if name not in ms.names:
+                # TLC also allows assigning a value to a defined operator (overriding it)
+                raise SemanticError(f"cfg assigns {name}, which is not a declared constant", "config")
+            d2 = ms.names[name]
+            if isinstance(d2, OpDef) and name in self.cfg.constants:
+                v = self.cfg.constants[name]
+                d2.const_state = 1
+                d2.value = v
+                d2.fn = lambda c, e, v=v: v
+        for name, d in ms.names.items():
+            if isinstance(d, ConstDef) and not d.has_value and d.replacement is None:
+                raise SemanticError(f"constant {name} is not assigned a value in the cfg", "config")
+
+    # --------------------------------------------------------------- definitions
+
+    def named(self, name: str, what: str) -> OpDef:
+        d = self.ms.lookup(name)
+        if not isinstance(d, OpDef):
+            raise SemanticError(f"the cfg names {what} {name}, which is not a defined operator", "config")
+        return d
+
+    def expr_of(self, name: str, what: str) -> Fn:
+        d = self.named(name, what)
+        if d.params:
+            raise SemanticError(f"{what} {name} takes arguments", "config")
+        return self.comp.eval0(d)
+
+    def expand(self, p: Part) -> Part:
+        """Follow parentheses and operator references down to a structural node."""
+        for _ in range(200):
+            n, t = p.node, p.node.type
+            if t == "parentheses":
+                p = Part(kids(n)[0], p.ms, p.loc, p.env)
+                continue
+            if t == "label":
+                p = Part(n.child_by_field_name("expression"), p.ms, p.loc, p.env)
+                continue
+            if t in ("identifier_ref", "bound_op", "prefixed_op"):
+                ms = p.ms
+                node = n
+                if t == "prefixed_op":
+                    ms, node = self.comp.resolve_prefixed(n, p.ms)
+                if node.type == "identifier_ref":
+                    name, args = ms.module.text(node), []
+                elif node.type == "bound_op":
+                    name = ms.module.text(node.child_by_field_name("name"))
+                    args = [a for a in node.children_by_field_name("parameter") if a.is_named]
+                else:
+                    return p
+                if name in p.loc and ms is p.ms:
+                    return p
+                d = ms.lookup(name)
+                if isinstance(d, SubstDef) and not args:
+                    p = Part(d.node, d.ms, {}, {})
+                    continue
+                if not isinstance(d, OpDef) or d.fn_bounds is not None or len(args) != len(d.params):
+                    return p
+                env = {}
+                for (pn, arity), a in zip(d.params, args, strict=True):
+                    f = self.comp.op_value(a, p.ms, p.loc, arity) if arity else self.comp.expr(a, p.ms, p.loc)
+                    env[pn] = f(CONST_CTX, p.env)
+                loc = {pn: ("op" if ar else "val") for pn, ar in d.params}
+                p = Part(d.body, d.ms, loc, env)
+                continue
+            return p
+        raise SemanticError("definition expansion too deep")
+
+    def conjuncts(self, p: Part) -> list[Part]:
+        p = self.expand(p)
+        n, t = p.node, p.node.type
+        if t == "conj_list":
+            out = []
+            for i in kids(n):
+                if i.type == "conj_item":
+                    out.extend(self.conjuncts(Part(kids(i)[-1], p.ms, p.loc, p.env)))
+            return out
+        if t == "bound_infix_op" and n.child_by_field_name("symbol").type == "land":
+            return self.conjuncts(Part(n.child_by_field_name("lhs"), p.ms, p.loc, p.env)) + self.conjuncts(
+                Part(n.child_by_field_name("rhs"), p.ms, p.loc, p.env)
+            )
+        if (
+            t == "bounded_quantification"
+            and n.child_by_field_name("quantifier").type == "forall"
+            and self.level(n, p.ms) == 2
+        ):
+            pats, sets, loc2, body = self.comp._quant_parts(n, p.ms, p.loc)
+            from tlacheck.builtin.compiler import _env_gen
+
+            out = []
+            for env in _env_gen(pats, sets)(CONST_CTX, p.env):
+                out.extend(self.conjuncts(Part(body, p.ms, loc2, env)))
+            return out
+        return [p]
+
+    def level(self, n: Node, ms: ModScope) -> int:
+        """0 = state/constant, 1 = action, 2 = temporal (syntactic, through definitions)."""
+        t = n.type
+        if t == "bound_postfix_op" and n.child_by_field_name("symbol").type == "prime":
+            return 1
+        if t in ("step_expr_or_stutter", "step_expr_no_stutter"):
+            return 1
+        if t == "fairness":
+            return 2
+        if t == "bound_prefix_op":
+            st = n.child_by_field_name("symbol").type
+            if st in ("always", "eventually"):
+                return 2
+            if st == "enabled":
+                return 0
+            if st == "unchanged":
+                return 1
+        if t == "bound_infix_op" and n.child_by_field_name("symbol").type == "leads_to":
+            return 2
+        lv = 0
+        if t in ("identifier_ref", "bound_op", "prefixed_op"):
+            sub, node = ms, n
+            if t == "prefixed_op":
+                try:
+                    sub, node = self.comp.resolve_prefixed(n, ms)
+                except (Unsupported, SemanticError):
+                    return 0
+            name_node = node if node.type == "identifier_ref" else node.child_by_field_name("name")
+            if name_node is not None and name_node.type == "identifier_ref":
+                d = sub.lookup(sub.module.text(name_node))
+                if isinstance(d, OpDef):
+                    key = id(d)
+                    if key not in self._level_memo:
+                        self._level_memo[key] = 0
+                        self._level_memo[key] = self.level(d.body, d.ms)
+                    lv = self._level_memo[key]
+                elif isinstance(d, SubstDef):
+                    lv = self.level(d.node, d.ms)
+        for ch in n.named_children:
+            if lv == 2:
+                break
+            lv = max(lv, self.level(ch, ms))
+        return lv
+
+    # --------------------------------------------------------------- spec
+
+    def build(self) -> Model:
+        self.apply_constants()
+        cfg = self.cfg
+        comp = self.comp
+        fairness: list[Fairness] = []
+        if cfg.specification:
+            spec = self.named(cfg.specification, "SPECIFICATION")
+            if spec.params:
+                raise SemanticError("SPECIFICATION takes arguments", "config")
+            init_parts: list[Part] = []
+            next_part: Part | None = None
+            next_vars: Node | None = None
+            for part in self.conjuncts(Part(spec.body, spec.ms, {}, {})):
+                n = part.node
+                if n.type == "bound_prefix_op" and n.child_by_field_name("symbol").type == "always":
+                    inner = self.expand(Part(n.child_by_field_name("rhs"), part.ms, part.loc, part.env))
+                    if inner.node.type == "step_expr_or_stutter":
+                        ks = kids(inner.node)
+                        next_part = Part(ks[0], inner.ms, inner.loc, inner.env)
+                        next_vars = ks[-1]
+                        continue
+                    raise comp.err(part.ms, n, "[] formula in SPECIFICATION other than [][Next]_v")
+                if n.type == "fairness":
+                    fairness.append(self.fairness(part))
+                    continue
+                lv = self.level(n, part.ms)
+                if lv == 0:
+                    init_parts.append(part)
+                else:
+                    raise comp.err(part.ms, n, "SPECIFICATION conjunct")
+            if next_part is None:
+                raise SemanticError(
+                    f"SPECIFICATION {cfg.specification} has no [][Next]_vars conjunct", "config"
+                )
+            if not init_parts:
+                raise SemanticError(f"SPECIFICATION {cfg.specification} has no initial predicate", "config")
+            del next_vars
+            init = self._conj_action(init_parts, init=True)
+            nxt = self._conj_action([next_part], init=False)
+        else:
+            if not cfg.init or not cfg.next:
+                raise SemanticError("the cfg has neither SPECIFICATION nor INIT and NEXT", "config")
+            di = self.named(cfg.init, "INIT")
+            dn = self.named(cfg.next, "NEXT")
+            init = self._conj_action([Part(di.body, di.ms, {}, {})], init=True)
+            nxt = self._conj_action([Part(dn.body, dn.ms, {}, {})], init=False, label=dn.name)
+        model = Model(comp, self.ms, list(comp.variables), init, nxt, fairness=fairness)
+        model.check_deadlock = cfg.check_deadlock
+        model.invariants = [(n, self.expr_of(n, "INVARIANT")) for n in cfg.invariants]
+        model.constraints = [(n, self.expr_of(n, "CONSTRAINT")) for n in cfg.constraints]
+        model.action_constraints = [(n, self.expr_of(n, "ACTION_CONSTRAINT")) for n in cfg.action_constraints]
+        if cfg.view:
+            model.view = self.expr_of(cfg.view, "VIEW")
+        if cfg.symmetry:
+            perms = self.expr_of(cfg.symmetry, "SYMMETRY")(CONST_CTX, {})
+            model.symmetry = [p for p in iter_set(perms) if isinstance(p, FV)]
+        for prop in cfg.properties:
+            self.property(model, prop)
+        for node, ms in comp.assumptions:
+            body = kids(node)[-1]
+            label = ms.module.where(node)
+            nm = node.child_by_field_name("name")
+            if nm is not None:
+                label = ms.module.text(nm)
+            model.assumptions.append((label, comp.expr(body, ms, {})))
+        return model
+
+    def _conj_action(self, parts: list[Part], init: bool, label: str = "") -> Act:
+        acts = []
+        for p in parts:
+            a = self.comp.action(p.node, p.ms, p.loc, top=not init, init=init)
+            env = p.env
+            acts.append((a, env))
+        if len(acts) == 1:
+            a0, env0 = acts[0]
+
+            def one(c: Ctx, e: dict[str, Any], k: Any) -> None:
+                c.label = label
+                a0(c, env0, k)
+
+            return one
+
+        def chain(i: int, c: Ctx, k: Any) -> None:
+            if i == len(acts):
+                k()
+                return
+            a, env = acts[i]
+            a(c, env, lambda: chain(i + 1, c, k))
+
+        return lambda c, e, k: chain(0, c, k)
+
+    def fairness(self, p: Part) -> Fairness:
+        n = p.node
+        strong = n.children[0].type == "SF_"
+        ks = kids(n)
+        vars_n, act_n = ks[0], ks[-1]
+        act = self.comp.action(act_n, p.ms, p.loc, top=False, init=False)
+        v = self.comp.expr(vars_n, p.ms, p.loc)
+        return Fairness(strong, act, v, p.env, p.ms.module.text(n))
+
+    def property(self, model: Model, name: str) -> None:
+        d = self.named(name, "PROPERTY")
+        comp = self.comp
+        for part in self.conjuncts(Part(d.body, d.ms, {}, {})):
+            n = part.node
+            ms, loc, env = part.ms, part.loc, part.env
+            lv = self.level(n, ms)
+            if lv == 0:
+                model.init_props.append((name, comp.expr(n, ms, loc), env))
+                continue
+            t = n.type
+            sym = n.child_by_field_name("symbol").type if t in ("bound_prefix_op", "bound_infix_op") else ""
+            if t == "bound_prefix_op" and sym == "always":
+                inner = self.expand(Part(n.child_by_field_name("rhs"), ms, loc, env))
+                it = inner.node.type
+                if it == "step_expr_or_stutter":
+                    model.action_props.append((name, comp.expr(inner.node, inner.ms, inner.loc), inner.env))
+                    continue
+                if self.level(inner.node, inner.ms) == 0:
+                    model.prop_invariants.append(
+                        (name, comp.expr(inner.node, inner.ms, inner.loc), inner.env)
+                    )
+                    continue
+                isym = (
+                    inner.node.child_by_field_name("symbol").type
+                    if it in ("bound_prefix_op", "bound_infix_op")
+                    else ""
+                )
+                if it == "bound_prefix_op" and isym == "eventually":
+                    q = self.expand(
+                        Part(inner.node.child_by_field_name("rhs"), inner.ms, inner.loc, inner.env)
+                    )
+                    if self.level(q.node, q.ms) == 0:
+                        model.liveness.append(Liveness(name, "inf", self._pred(q), None, q.env))
+                        continue
+                if it == "bound_infix_op" and isym == "implies":
+                    lhs = Part(inner.node.child_by_field_name("lhs"), inner.ms, inner.loc, inner.env)
+                    rhs = self.expand(
+                        Part(inner.node.child_by_field_name("rhs"), inner.ms, inner.loc, inner.env)
+                    )
+                    if rhs.node.type == "bound_prefix_op" and self.level(lhs.node, lhs.ms) == 0:
+                        rsym = rhs.node.child_by_field_name("symbol").type
+                        rr = self.expand(Part(rhs.node.child_by_field_name("rhs"), rhs.ms, rhs.loc, rhs.env))
+                        if rsym == "eventually" and self.level(rr.node, rr.ms) == 0:
+                            model.liveness.append(
+                                Liveness(name, "leads", self._pred(lhs), self._pred(rr), env)
+                            )
+                            continue
+                        if (
+                            rsym == "eventually"
+                            and rr.node.type == "bound_prefix_op"
+                            and rr.node.child_by_field_name("symbol").type == "always"
+                        ):
+                            q = self.expand(Part(rr.node.child_by_field_name("rhs"), rr.ms, rr.loc, rr.env))
+                            if self.level(q.node, q.ms) == 0:
+                                model.liveness.append(
+                                    Liveness(name, "stab_after", self._pred(lhs), self._pred(q), env)
+                                )
+                                continue
+                raise comp.err(ms, n, f"temporal property form in {name}")
+            if t == "bound_prefix_op" and sym == "eventually":
+                inner = self.expand(Part(n.child_by_field_name("rhs"), ms, loc, env))
+                if self.level(inner.node, inner.ms) == 0:
+                    model.liveness.append(Liveness(name, "ev", self._pred(inner), None, env))
+                    continue
+                if (
+                    inner.node.type == "bound_prefix_op"
+                    and inner.node.child_by_field_name("symbol").type == "always"
+                ):
+                    q = self.expand(
+                        Part(inner.node.child_by_field_name("rhs"), inner.ms, inner.loc, inner.env)
+                    )
+                    if self.level(q.node, q.ms) == 0:
+                        model.liveness.append(Liveness(name, "stab", self._pred(q), None, env))
+                        continue
+                raise comp.err(ms, n, f"temporal property form in {name}")
+            if t == "bound_infix_op" and sym == "leads_to":
+                lhs = Part(n.child_by_field_name("lhs"), ms, loc, env)
+                rhs = Part(n.child_by_field_name("rhs"), ms, loc, env)
+                if self.level(lhs.node, ms) == 0 and self.level(rhs.node, ms) == 0:
+                    model.liveness.append(Liveness(name, "leads", self._pred(lhs), self._pred(rhs), env))
+                    continue
+            raise comp.err(ms, n, f"temporal property form in {name}")
+
+    def _pred(self, p: Part) -> Fn:
+        f = self.comp.expr(p.node, p.ms, p.loc)
+        env = p.env
+        return lambda c, e: f(c, env) if not e else f(c, {**env, **e})
+
+
+def build_model(spec: Path, cfg: Config) -> Model:
+    return ModelBuilder(spec, cfg).build()
+
+
+def check_assumptions(model: Model) -> tuple[str, str] | None:
+    """The first ASSUME that is false: (label, message)."""
+    for label, f in model.assumptions:
+        try:
+            v = f(CONST_CTX, {})
+        except NeedsState:
+            raise SemanticError(f"ASSUME {label} refers to a state variable") from None
+        if not _truth(v, "ASSUME"):
+            return label, f"Assumption {label} is false"
+    return None
+
+
+_ = (EvalError, render, ModelValue)

@@ -238,3 +238,86 @@ def test_progress_line_draws_only_on_a_terminal() -> None:
     with ProgressLine(Console(file=tty, force_terminal=True), delay_s=0) as progress:
         progress(report)
     assert "1,234 distinct" in tty.getvalue() and "depth 3" in tty.getvalue()
+
+
+# --- built-in backend, end to end on tiny specs --------------------------------------------
+
+BUILTIN_CASES = [
+    (
+        "Counter",
+        "Counter",
+        0,
+        [
+            "Model checking completed. No error has been found.",
+            "4 states generated, 4 distinct states found, 0 states left on queue.",
+            "The depth of the complete state graph search is 4.",
+        ],
+    ),
+    (
+        "Counter",
+        "CounterSmall",
+        12,
+        ["Error: Invariant Small is violated.", "State 3: <Next>", "* /\\ x = 2"],
+    ),
+    ("Stuck", "Stuck", 11, ["Error: Deadlock reached.", "State 3: <Next>", "* /\\ x = 2", "  /\\ y = 0"]),
+    ("Wrap", "Wrap", 13, ["Error: Action property Monotonic is violated.", "State 4: <Next>"]),
+    (
+        "Toggle",
+        "ToggleStutter",
+        13,
+        ["Error: Temporal property EventuallyOne was violated.", "State 2: Stuttering"],
+    ),
+    (
+        "Toggle",
+        "ToggleLasso",
+        13,
+        ["Error: Temporal property SettlesAtZero was violated.", "Back to state 1"],
+    ),
+    ("Assume", "Assume", 10, []),
+    ("Broken", "Broken", 150, []),
+    ("Counter", "CounterBadCfg", 151, []),
+]
+
+
+@pytest.mark.parametrize(("spec", "cfg", "exit_code", "lines"), BUILTIN_CASES)
+def test_builtin_end_to_end(
+    spec: str, cfg: str, exit_code: int, lines: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli(
+        capsys,
+        "check",
+        str(SPECS / f"{spec}.tla"),
+        "--config",
+        str(SPECS / f"{cfg}.cfg"),
+        "--backend",
+        "builtin",
+    )
+    assert code == exit_code, out
+    out_lines = out.splitlines()
+    assert out_lines[0].startswith("Error: ") == (exit_code != 0)
+    assert out_lines[-1].startswith("Finished in ") and "backend: builtin" in out_lines[-1]
+    for line in lines:
+        assert line in out_lines, f"{line!r} not in output:\n{out}"
+
+
+def test_builtin_json_and_default_cfg(capsys: pytest.CaptureFixture[str]) -> None:
+    # No --config: Stuck.cfg beside Stuck.tla is used.
+    code, out, _ = run_cli(capsys, "check", str(SPECS / "Stuck.tla"), "--backend", "builtin", "--json")
+    data = json.loads(out)
+    assert code == 11 == data["exit_code"]
+    assert (data["outcome"], data["backend"], data["distinct_states"]) == ("deadlock", "builtin", 3)
+    assert data["trace"][-1] == {"state": {"x": "2", "y": "0"}, "action": "Next", "lasso_back_to": None}
+
+
+def test_no_trace_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        capsys,
+        "check",
+        str(SPECS / "Counter.tla"),
+        "-c",
+        str(SPECS / "CounterSmall.cfg"),
+        "--no-trace",
+        "--backend",
+        "builtin",
+    )
+    assert code == 12 and "State 1" not in out and "Error: Invariant Small is violated." in out.splitlines()

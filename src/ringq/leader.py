@@ -26,6 +26,7 @@ from psycopg import sql
 from ringq.errors import MaintenanceBusy, PruneBlocked
 from ringq.logs import get_logger
 from ringq.metrics import WorkerMetrics, queue_depths
+from ringq.types import Ring
 
 log = get_logger("ringq.leader")
 
@@ -35,7 +36,7 @@ TRY_LOCK = sql.SQL("SELECT pg_try_advisory_lock(hashtext('ringq.leader'), hashte
 UNLOCK = sql.SQL("SELECT pg_advisory_unlock(hashtext('ringq.leader'), hashtext({schema}))")
 PING = sql.SQL("SELECT 1")
 
-RINGS = ("queue", "claim")
+RINGS: tuple[Ring, ...] = ("queue", "claim")
 # Bound prune work per tick so one tick never monopolises the loop.
 MAX_PRUNES_PER_TICK = 8
 
@@ -43,8 +44,8 @@ MAX_PRUNES_PER_TICK = 8
 class MaintenanceQueue(Protocol):
     async def promote(self) -> int: ...
     async def rescue(self) -> int: ...
-    async def rotate(self, ring: str) -> int: ...
-    async def prune(self, ring: str) -> int | None: ...
+    async def rotate(self, ring: Ring) -> int: ...
+    async def prune(self, ring: Ring) -> int | None: ...
     async def stats(self) -> Any: ...
 
 
@@ -148,15 +149,9 @@ class MaintenanceLeader:
                 log.info("rescued expired attempts", extra={"count": report.rescued})
                 if self.metrics is not None:
                     self.metrics.rescued.inc(report.rescued)
-        if force or self._due("rotate", s.rotate_interval, now):
-            for ring in RINGS:
-                got = await self._guarded(
-                    f"rotate.{ring}", report, functools.partial(self.queue.rotate, ring)
-                )
-                if got is not None:
-                    report.rotated.append(ring)
-                    log.info("rotated ring", extra={"ring": ring, "slot": got})
-        if force or self._due("prune", s.prune_interval, now):
+        # Prune before rotating: a ring can only move on to a slot that has been pruned.
+        rotate_due = force or self._due("rotate", s.rotate_interval, now)
+        if rotate_due or self._due("prune", s.prune_interval, now):
             for ring in RINGS:
                 for _ in range(MAX_PRUNES_PER_TICK):
                     slot = await self._guarded(
@@ -166,6 +161,14 @@ class MaintenanceLeader:
                         break
                     report.pruned.append((ring, int(slot)))
                     log.info("pruned slot", extra={"ring": ring, "slot": slot})
+        if rotate_due:
+            for ring in RINGS:
+                got = await self._guarded(
+                    f"rotate.{ring}", report, functools.partial(self.queue.rotate, ring)
+                )
+                if got is not None:
+                    report.rotated.append(ring)
+                    log.info("rotated ring", extra={"ring": ring, "slot": got})
         if self.metrics is not None and (force or self._due("stats", s.stats_interval, now)):
             self.metrics.set_queue_depths(queue_depths(await self.queue.stats()))
         return report

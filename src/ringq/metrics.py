@@ -61,7 +61,7 @@ class WorkerMetrics:
         self.in_flight = Gauge("jobs_in_flight", "Attempts running in this worker", namespace=ns, registry=r)
         self.queue_depth = Gauge(
             "queue_depth",
-            "Jobs waiting to be claimed (ready + deferred) per queue",
+            "Jobs waiting to be claimed (queued + deferred) per queue",
             ["queue"],
             namespace=ns,
             registry=r,
@@ -81,6 +81,6 @@ def queue_depths(stats: Iterable[Any]) -> list[tuple[str, float]]:
     """(queue, waiting jobs) from `Queue.stats()` rows; tolerant of which counters a row carries."""
     out: list[tuple[str, float]] = []
     for row in stats:
-        waiting = sum(float(getattr(row, attr, 0) or 0) for attr in ("ready", "deferred"))
+        waiting = sum(float(getattr(row, attr, 0) or 0) for attr in ("queued", "deferred"))
         out.append((str(row.queue), waiting))
     return out

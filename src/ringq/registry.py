@@ -13,37 +13,17 @@ Handlers take one `JobContext`; they may be `async def` or plain functions (run 
 from __future__ import annotations
 
 import inspect
-import random
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ringq.backoff import Backoff
 from ringq.errors import InvalidInput
 
 # Thread-safe: sync handlers call it from their worker thread.
 ProgressSink = Callable[[int, int, dict[str, Any]], None]
 Handler = Callable[["JobContext"], Any]
 PayloadDecoder = Callable[[Any], Any]
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Exponential backoff with full jitter: delay for attempt n is uniform in [0, min(cap, base·factor^(n-1))].
-
-    Full jitter (rather than a fixed schedule) spreads retries of jobs that failed together, so a
-    dependency outage does not come back as a synchronised thundering herd.
-    """
-
-    base: float = 1.0
-    factor: float = 2.0
-    cap: float = 300.0
-    jitter: bool = True
-
-    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        ceiling = min(self.cap, self.base * self.factor ** max(0, attempt - 1))
-        if not self.jitter:
-            return ceiling
-        return (rng or random).uniform(0.0, ceiling)
 
 
 @dataclass(frozen=True)
@@ -55,7 +35,8 @@ class TaskSpec:
     timeout: float | None = None
     # A cap on top of the job's own max_attempts (set at enqueue); None = the job's value rules.
     max_attempts: int | None = None
-    backoff: Backoff = field(default_factory=Backoff)
+    # Retry delay policy for this task; None = the queue's default backoff (computed in the database).
+    backoff: Backoff | None = None
     # Turns the stored payload into what the handler expects; an exception here dead-letters the job.
     decode: PayloadDecoder | None = None
 
@@ -117,7 +98,7 @@ class Registry:
                     handler=handler,
                     timeout=timeout,
                     max_attempts=max_attempts,
-                    backoff=backoff or Backoff(),
+                    backoff=backoff,
                     decode=decode,
                 )
             )

@@ -5,13 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
-import random
 
 import pytest
 
 from ringq.errors import InvalidInput
 from ringq.logs import JsonLinesFormatter, KeyValueFormatter, configure, get_logger
-from ringq.registry import Backoff, JobContext, Registry
+from ringq.registry import JobContext, Registry
 
 
 def test_task_decorator_registers_async_and_sync_handlers() -> None:
@@ -41,16 +40,6 @@ def test_duplicate_and_invalid_registrations_are_rejected() -> None:
         registry.task("y", timeout=0)
     with pytest.raises(InvalidInput, match="max_attempts"):
         registry.task("y", max_attempts=0)
-
-
-def test_backoff_grows_exponentially_is_capped_and_jittered_below_the_ceiling() -> None:
-    fixed = Backoff(base=1.0, factor=2.0, cap=10.0, jitter=False)
-    assert [fixed.delay(n) for n in range(1, 7)] == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
-    jittered = Backoff(base=1.0, factor=2.0, cap=10.0)
-    rng = random.Random(7)
-    samples = [jittered.delay(4, rng) for _ in range(200)]
-    assert all(0.0 <= s <= 8.0 for s in samples)
-    assert len({round(s, 6) for s in samples}) > 150  # spread, not a fixed schedule
 
 
 def test_progress_from_a_context_reaches_the_sink() -> None:

@@ -1,0 +1,50 @@
+"""Where the CLI's database comes from, and the pre-flight checks that turn a wrong URL or a
+missing installation into one clear sentence instead of a pool timeout or a traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from ringq.cli.failure import CliError
+from ringq.embedded import ENV_URL, database_url
+
+# Data directory of the embedded server used when no URL is given (kept between runs).
+EMBEDDED_DATA_DIR = Path(".ringq/pg")
+CONNECT_TIMEOUT = 5
+
+INSTALLED = sql.SQL("SELECT to_regclass({meta}) IS NOT NULL")
+
+
+def resolve_url(explicit: str | None) -> str:
+    """`--database-url`, else `RINGQ_DATABASE_URL`, else the embedded server in `.ringq/pg`."""
+    if explicit:
+        return explicit
+    if os.environ.get(ENV_URL):
+        return os.environ[ENV_URL]
+    return database_url(EMBEDDED_DATA_DIR)
+
+
+def connect(url: str) -> psycopg.Connection:
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+    except psycopg.OperationalError as exc:
+        raise CliError(f"cannot connect to the database: {first_line(exc)}") from exc
+    except psycopg.ProgrammingError as exc:  # malformed conninfo
+        raise CliError(f"invalid database URL: {first_line(exc)}") from exc
+
+
+def require_installed(url: str, schema: str) -> None:
+    with connect(url) as conn:
+        meta = f"{sql.Identifier(schema).as_string(conn)}.meta"
+        row = conn.execute(INSTALLED.format(meta=sql.Literal(meta))).fetchone()
+    if not (row and row[0]):
+        raise CliError(f"ringq is not installed in schema {schema!r}; run: ringq install --schema {schema}")
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,95 @@
+"""`ringq worker --app module:registry`: run a worker process until SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import os
+import sys
+from typing import Any
+
+from ringq.cli.argtypes import positive_float, positive_int
+from ringq.cli.db import require_installed, resolve_url
+from ringq.cli.failure import CliError
+from ringq.registry import Registry
+
+
+def load_registry(app: str) -> Registry:
+    """Import `module:attribute` (the current directory is importable) and check it is a Registry."""
+    module_name, sep, attr = app.partition(":")
+    if not sep or not module_name or not attr:
+        raise CliError(f"--app must look like 'module:registry', got {app!r}")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise CliError(f"--app {app}: cannot import module {module_name!r} ({exc})") from exc
+    except Exception as exc:
+        raise CliError(f"--app {app}: importing {module_name!r} failed: {type(exc).__name__}: {exc}") from exc
+    target: Any = module
+    for part in attr.split("."):
+        if not hasattr(target, part):
+            raise CliError(f"--app {app}: module {module_name!r} has no attribute {attr!r}")
+        target = getattr(target, part)
+    if not isinstance(target, Registry):
+        raise CliError(f"--app {app}: {attr!r} is a {type(target).__name__}, not a ringq Registry")
+    if not len(target):
+        raise CliError(f"--app {app}: the registry has no tasks")
+    return target
+
+
+async def _serve(args: argparse.Namespace, url: str, registry: Registry) -> int:
+    from ringq.aclient import AsyncQueue
+    from ringq.leader import LeaderSettings
+    from ringq.metrics import WorkerMetrics
+    from ringq.worker import Worker, run_until_signalled
+
+    metrics = WorkerMetrics()
+    if args.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(args.metrics_port, registry=metrics.registry)
+    queue = AsyncQueue(url, schema=args.schema)
+    try:
+        worker = Worker(
+            queue,
+            registry,
+            queues=args.queues,
+            concurrency=args.concurrency,
+            lease=args.lease,
+            poll_interval=args.poll_interval,
+            maintenance=not args.no_maintenance,
+            leader_settings=LeaderSettings(rotate_interval=args.rotate_interval),
+            conninfo=url,
+            metrics=metrics,
+        )
+        report = await run_until_signalled(worker, shutdown_timeout=args.shutdown_timeout)
+    finally:
+        await queue.close()
+    return 0 if report is None or report.unflushed == 0 else 1
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    registry = load_registry(args.app)
+    url = resolve_url(args.database_url)
+    require_installed(url, args.schema)
+    return asyncio.run(_serve(args, url, registry))
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    p = subparsers.add_parser("worker", parents=[common], help="run a worker for a task registry")
+    p.add_argument("--app", required=True, help="where the Registry lives, as module:attribute")
+    p.add_argument(
+        "--queues", nargs="+", default=None, metavar="QUEUE", help="queues to serve (default: all)"
+    )
+    p.add_argument("--concurrency", type=positive_int, default=10)
+    p.add_argument("--lease", type=positive_float, default=30.0, help="attempt lease in seconds (default 30)")
+    p.add_argument("--poll-interval", type=positive_float, default=0.5)
+    p.add_argument("--shutdown-timeout", type=positive_float, default=30.0, help="drain deadline on SIGTERM")
+    p.add_argument("--rotate-interval", type=positive_float, default=60.0, help="ring rotation period (s)")
+    p.add_argument("--no-maintenance", action="store_true", help="never run promote/rescue/rotate/prune")
+    p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
+    p.add_argument("--log-json", action="store_true", help="JSON-lines logs")
+    p.set_defaults(func=cmd_worker)

@@ -1,0 +1,403 @@
+"""The asyncio worker: claim in batches, run handlers with bounded concurrency, close attempts in
+batched transactions, keep leases alive, and shut down without losing or double-running work.
+
+Life of an attempt here: `claim` → task runs the handler → outcome buffered in the `Outbox` (the
+attempt is still heartbeated while buffered) → one `complete_many`/`fail_many` per flush. An
+attempt cancelled locally (lease lost, or still running at the shutdown deadline) writes nothing:
+it stays open in the database and maintenance rescues it after its deadline.
+
+Waking up: a bounded poll (`poll_interval`) when a claim came back short. No LISTEN/NOTIFY: the
+poll is the one mechanism, so there is no wakeup path that can silently stop working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from ringq.aclient import AsyncQueue
+from ringq.leader import LeaderSettings, MaintenanceLeader
+from ringq.logs import get_logger
+from ringq.metrics import WorkerMetrics
+from ringq.registry import Registry
+from ringq.types import ClaimedJob, Failure
+from ringq.worker.attempt import Errored, Outcome, Poisoned, Succeeded, run_attempt
+from ringq.worker.heartbeat import Attempt, Heartbeater
+from ringq.worker.outbox import FlushReport, Outbox
+
+log = get_logger("ringq.worker")
+
+# Reconnect backoff for a database that went away: 0.1 s doubling to 5 s.
+_RETRY_BASE, _RETRY_CAP = 0.1, 5.0
+
+
+def default_worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _conninfo_of(queue: AsyncQueue) -> str | None:
+    """The DSN behind the queue's pool, for the leader's dedicated connection."""
+    info = getattr(queue, "conninfo", None)
+    if info is None:
+        info = getattr(getattr(queue, "_pool", None), "conninfo", None)
+    return info if isinstance(info, str) and info else None
+
+
+@dataclass(frozen=True)
+class StopReport:
+    """How a shutdown went: `abandoned` attempts were left open for rescue."""
+
+    finished: int
+    abandoned: int
+    unflushed: int
+    seconds: float
+
+
+class Worker:
+    def __init__(
+        self,
+        queue: AsyncQueue,
+        registry: Registry,
+        *,
+        queues: Sequence[str] | None = None,
+        concurrency: int = 10,
+        claim_batch: int | None = None,
+        lease: float = 30.0,
+        poll_interval: float = 0.5,
+        flush_interval: float = 0.02,
+        flush_batch: int = 200,
+        maintenance: bool = True,
+        leader_settings: LeaderSettings | None = None,
+        conninfo: str | None = None,
+        name: str | None = None,
+        metrics: WorkerMetrics | None = None,
+        on_completed: Callable[[list[ClaimedJob]], None] | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be >= 1")
+        if lease <= 0:
+            raise ValueError("lease must be positive")
+        self.queue = queue
+        self.registry = registry
+        self.queues = list(queues) if queues else None
+        self.concurrency = concurrency
+        self.claim_batch = claim_batch or concurrency
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.name = name or default_worker_name()
+        self.metrics = metrics or WorkerMetrics()
+        self.on_completed = on_completed
+        self.outbox = Outbox(queue, batch_size=flush_batch, interval=flush_interval)
+        self.heartbeater = Heartbeater(queue, lease=lease, held=self._held, on_lost=self._on_lost)
+        self.leader: MaintenanceLeader | None = None
+        if maintenance:
+            dsn = conninfo or _conninfo_of(queue)
+            if dsn is None:
+                raise ValueError("maintenance=True needs conninfo= (the leader holds its own connection)")
+            self.leader = MaintenanceLeader(
+                queue,
+                dsn,
+                schema=queue.schema,
+                settings=leader_settings,
+                metrics=self.metrics,
+                name=self.name,
+            )
+        # Wait for this many free slots (briefly) before claiming, so claims come in batches.
+        self._min_claim = max(1, min(self.claim_batch, concurrency // 4))
+        self._running: dict[Attempt, asyncio.Task[None]] = {}
+        self._lost: set[Attempt] = set()
+        self._capacity = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._force = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._stop_task: asyncio.Task[StopReport] | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self._claim_task: asyncio.Task[None] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self.stop_report: StopReport | None = None
+
+    # -- public ---------------------------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
+
+    async def run(self) -> None:
+        """Process jobs until `stop()` (or a signal, see `run_until_signalled`) has finished."""
+        if any(not spec.is_async for spec in self.registry):
+            self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="ringq-task")
+        log.info(
+            "worker started",
+            extra={
+                "worker": self.name,
+                "concurrency": self.concurrency,
+                "queues": ",".join(self.queues or ["*"]),
+            },
+        )
+        self._claim_task = asyncio.create_task(self._claim_loop(), name="ringq-claim")
+        self._background = [
+            asyncio.create_task(self._flush_loop(), name="ringq-flush"),
+            asyncio.create_task(self.heartbeater.run(), name="ringq-heartbeat"),
+        ]
+        leader_task = asyncio.create_task(self.leader.run(), name="ringq-leader") if self.leader else None
+        try:
+            await self._stopped.wait()
+        finally:
+            if not self._stopped.is_set():  # run() itself was cancelled: shut down now
+                await asyncio.shield(self.stop(0))
+            if leader_task is not None:
+                await leader_task
+
+    async def stop(self, deadline: float | None = 30.0) -> StopReport:
+        """Stop claiming, let in-flight attempts finish for up to `deadline` seconds, flush closures.
+
+        Attempts still running at the deadline are cancelled locally and left open in the
+        database; maintenance rescues them after their lease expires. Idempotent.
+        """
+        if self._stop_task is None:
+            self._stop_task = asyncio.create_task(self._shutdown(deadline), name="ringq-shutdown")
+        return await asyncio.shield(self._stop_task)
+
+    def force(self) -> None:
+        """Give up waiting for in-flight attempts now (a second SIGTERM/SIGINT)."""
+        self._force.set()
+        self._stopping.set()
+        self._capacity.set()
+
+    # -- claiming -------------------------------------------------------------------------
+    async def _claim_loop(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            free = self.concurrency - len(self._running)
+            if free <= 0:
+                self._capacity.clear()
+                await self._wait(self._capacity, None)
+                continue
+            if free < self._min_claim and self._running:
+                await self._wait(self._capacity, 0.01)
+                free = self.concurrency - len(self._running)
+            limit = min(free, self.claim_batch)
+            try:
+                jobs = await self.queue.claim(
+                    worker=self.name, queues=self.queues, limit=limit, lease=self.lease
+                )
+                failures = 0
+            except psycopg.OperationalError as exc:
+                failures += 1
+                log.warning("claim failed; will retry", extra={"error": str(exc), "attempt": failures})
+                await self._wait(self._stopping, min(_RETRY_CAP, _RETRY_BASE * 2**failures))
+                continue
+            except Exception as exc:
+                failures += 1
+                log.error("claim failed; will retry", extra={"error": str(exc), "attempt": failures})
+                await self._wait(self._stopping, min(_RETRY_CAP, _RETRY_BASE * 2**failures))
+                continue
+            for job in jobs:
+                self._start(job)
+            if len(jobs) < limit:
+                await self._wait(self._stopping, self.poll_interval)
+
+    @staticmethod
+    async def _wait(event: asyncio.Event, timeout: float | None) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=timeout)
+
+    def _start(self, job: ClaimedJob) -> None:
+        key = (job.job_id, job.run_lease)
+        self.metrics.claimed.labels(task=job.task).inc()
+        self._running[key] = asyncio.create_task(self._execute(job), name=f"ringq-job-{job.job_id}")
+        self.metrics.in_flight.set(len(self._running))
+
+    # -- executing ------------------------------------------------------------------------
+    async def _execute(self, job: ClaimedJob) -> None:
+        key = (job.job_id, job.run_lease)
+        try:
+            outcome = await run_attempt(
+                job, self.registry, self.heartbeater.report_progress, self._executor, self._observe_duration
+            )
+        except asyncio.CancelledError:
+            if key in self._lost:
+                log.warning(
+                    "lease lost; attempt cancelled and its result discarded",
+                    extra={"job_id": job.job_id, "run_lease": job.run_lease, "task": job.task},
+                )
+            else:
+                log.info(
+                    "attempt abandoned at shutdown; left open for rescue",
+                    extra={"job_id": job.job_id, "run_lease": job.run_lease, "task": job.task},
+                )
+            return
+        except Exception as exc:  # a bug in the runtime, not the handler: never lose the attempt silently
+            log.exception("attempt runner failed", extra={"job_id": job.job_id})
+            outcome = Errored(f"worker error: {exc}", None)
+        finally:
+            self._running.pop(key, None)
+            self.heartbeater.forget(key)
+            self.metrics.in_flight.set(len(self._running))
+            self._capacity.set()
+        if key in self._lost:
+            return
+        self._record(job, outcome)
+
+    def _observe_duration(self, task: str, seconds: float) -> None:
+        self.metrics.handler_duration.labels(task=task).observe(seconds)
+
+    def _record(self, job: ClaimedJob, outcome: Outcome) -> None:
+        match outcome:
+            case Succeeded(result=result):
+                self.outbox.add(job, result=result)
+            case Errored(error=error, traceback=tb, dead_letter=dead):
+                self.metrics.failed.labels(task=job.task).inc()
+                delay = self._retry_delay(job)
+                log.info(
+                    "attempt failed",
+                    extra={"job_id": job.job_id, "task": job.task, "attempt": job.attempt, "error": error},
+                )
+                failure = Failure(job.job_id, job.run_lease, error, tb, retry_delay=delay, dead_letter=dead)
+                self.outbox.add(job, failure=failure)
+            case Poisoned(error=error):
+                self.metrics.failed.labels(task=job.task).inc()
+                log.warning(
+                    "dead-lettering job", extra={"job_id": job.job_id, "task": job.task, "reason": error}
+                )
+                self.outbox.add(
+                    job, failure=Failure(job.job_id, job.run_lease, error, None, dead_letter=True)
+                )
+
+    def _retry_delay(self, job: ClaimedJob) -> float | None:
+        """A task-specific backoff, else None: the storage layer applies the queue's default
+        (exponential with jitter, from the attempt count it keeps)."""
+        spec = self.registry.get(job.task)
+        return spec.backoff.delay(job.attempt) if spec is not None and spec.backoff is not None else None
+
+    # -- leases ---------------------------------------------------------------------------
+    def _held(self) -> list[Attempt]:
+        """Every attempt still open on our side: running, or finished but not yet flushed."""
+        return list(self._running) + self.outbox.attempts()
+
+    def _on_lost(self, attempts: list[Attempt]) -> None:
+        for key in attempts:
+            self.metrics.lease_lost.inc()
+            task = self._running.get(key)
+            if task is not None:
+                self._lost.add(key)
+                task.cancel()
+            elif self.outbox.drop(key):
+                log.warning(
+                    "lease lost before flush; result discarded", extra={"job_id": key[0], "run_lease": key[1]}
+                )
+
+    # -- closing --------------------------------------------------------------------------
+    async def _flush_loop(self) -> None:
+        failures = 0
+        while True:
+            await self.outbox.wait_ready()
+            try:
+                # Shielded: a shutdown cancelling this loop must not cut a commit in half.
+                await asyncio.shield(self._flush_once())
+                failures = 0
+            except psycopg.OperationalError as exc:
+                failures += 1
+                log.warning(
+                    "flush failed; closures kept for retry",
+                    extra={"error": str(exc), "pending": len(self.outbox)},
+                )
+                await asyncio.sleep(min(_RETRY_CAP, _RETRY_BASE * 2**failures))
+
+    async def _flush_once(self) -> None:
+        self._account(await self.outbox.flush())
+
+    def _account(self, report: FlushReport) -> None:
+        for job in report.completed:
+            self.metrics.completed.labels(task=job.task).inc()
+            self._lost.discard((job.job_id, job.run_lease))
+        for job, how in report.failed:
+            if how == "dlq":
+                self.metrics.dead_lettered.labels(task=job.task).inc()
+            else:
+                self.metrics.retried.labels(task=job.task).inc()
+        for job, err in report.lost:
+            self.metrics.lease_lost.inc()
+            log.warning(
+                "attempt was closed by someone else; result discarded",
+                extra={"job_id": job.job_id, "run_lease": job.run_lease, "error": str(err)},
+            )
+        if report.completed and self.on_completed is not None:
+            try:
+                self.on_completed(report.completed)
+            except Exception:
+                log.exception("on_completed hook failed")
+
+    async def _shutdown(self, deadline: float | None) -> StopReport:
+        started = time.monotonic()
+        limit = None if deadline is None else started + max(0.0, deadline)
+        # Keep a slice of the deadline for the final flush.
+        reserve = 0.0 if deadline is None else min(1.0, deadline * 0.2)
+        self._stopping.set()
+        self._capacity.set()
+        if self.leader is not None:
+            self.leader.stop()
+        if self._claim_task is not None:
+            await self._claim_task
+        finished = abandoned = 0
+        pending: set[asyncio.Task[Any]] = set(self._running.values())
+        if pending:
+            log.info("draining in-flight attempts", extra={"count": len(pending), "deadline": deadline})
+            force = asyncio.create_task(self._force.wait())
+            waiting = set(pending)
+            while waiting and not self._force.is_set():
+                timeout = None if limit is None else limit - reserve - time.monotonic()
+                if timeout is not None and timeout <= 0:
+                    break
+                done, _ = await asyncio.wait(
+                    waiting | {force}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                waiting -= done
+            force.cancel()
+            left = [t for t in pending if not t.done()]
+            finished, abandoned = len(pending) - len(left), len(left)
+            for t in left:
+                t.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
+        # Final flush: retried until it lands or the deadline passes.
+        failures = 0
+        while len(self.outbox):
+            try:
+                await self._flush_once()
+            except psycopg.OperationalError as exc:
+                failures += 1
+                if limit is not None and time.monotonic() >= limit:
+                    log.error("final flush failed; attempts left for rescue", extra={"error": str(exc)})
+                    break
+                delay = min(_RETRY_CAP, _RETRY_BASE * 2**failures)
+                if limit is not None:
+                    delay = min(delay, max(0.0, limit - time.monotonic()))
+                await asyncio.sleep(delay)
+        self.heartbeater.stop()
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        report = StopReport(finished, abandoned, len(self.outbox), time.monotonic() - started)
+        self.stop_report = report
+        log.info(
+            "worker stopped",
+            extra={
+                "worker": self.name,
+                "finished": finished,
+                "abandoned": abandoned,
+                "unflushed": report.unflushed,
+            },
+        )
+        self._stopped.set()
+        return report

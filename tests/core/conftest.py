@@ -1,0 +1,55 @@
+"""Fixtures for the queue-core tests: an installed schema, a manual clock, a Queue over both."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from ringq import ManualClock, Queue, install
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def installed(db_url: str, schema: str) -> str:
+    with psycopg.connect(db_url, autocommit=True) as c:
+        install(c, schema)
+    return schema
+
+
+@pytest.fixture
+def queue(db_url: str, installed: str, clock: ManualClock) -> Iterator[Queue]:
+    q = Queue(db_url, schema=installed, clock=clock)
+    yield q
+    q.close()
+
+
+Query = Callable[..., list[tuple[Any, ...]]]
+
+
+@pytest.fixture
+def q_rows(conn: psycopg.Connection, installed: str) -> Query:
+    """Run a query with `{s}` standing for the test schema; returns all rows."""
+
+    def run(query: str, *params: Any) -> list[tuple[Any, ...]]:
+        composed = sql.SQL(query).format(s=sql.Identifier(installed))  # type: ignore[arg-type]
+        cur = conn.execute(composed, params or None)
+        return cur.fetchall() if cur.description else []
+
+    return run
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)

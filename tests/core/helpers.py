@@ -1,0 +1,12 @@
+"""Helpers shared by the core tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TABLES = ("ready", "done", "claims", "closures", "heartbeats", "cancels", "deferred", "dlq", "dedup")
+
+
+def count_all_rows(q_rows: Any) -> int:
+    """Rows in every data table of the test schema (lanes excluded: created on first use)."""
+    return sum(q_rows(f"SELECT count(*) FROM {{s}}.{table}")[0][0] for table in TABLES)

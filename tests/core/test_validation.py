@@ -1,0 +1,121 @@
+"""Every bad argument raises InvalidInput naming the argument, before anything is written."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ringq import Completion, Failure, InvalidInput, Job, Queue
+
+from .helpers import count_all_rows
+
+BAD_ENQUEUE: list[tuple[str, dict[str, Any]]] = [
+    ("payload", {"payload": {"x": {1, 2}}}),
+    ("payload", {"payload": Decimal("1.5")}),
+    ("payload", {"payload": math.nan}),
+    ("payload", {"payload": [math.inf]}),
+    ("payload", {"payload": {"s": "a\x00b"}}),
+    ("payload", {"payload": {"k\x00": 1}}),
+    ("payload", {"payload": "x" * 2_000}),  # over max_payload_bytes=1000 below
+    ("queue", {"queue": ""}),
+    ("queue", {"queue": "q" * 65}),
+    ("queue", {"queue": "bad queue"}),
+    ("queue", {"queue": 7}),
+    ("task", {"task": ""}),
+    ("task", {"task": "t/x"}),
+    ("task", {"task": "é"}),
+    ("priority", {"priority": -1}),
+    ("priority", {"priority": 10}),
+    ("priority", {"priority": True}),
+    ("priority", {"priority": 1.0}),
+    ("max_attempts", {"max_attempts": 0}),
+    ("max_attempts", {"max_attempts": 10**9}),
+    ("max_attempts", {"max_attempts": False}),
+    ("run_at", {"run_at": datetime(2030, 1, 1)}),
+    ("run_at", {"run_at": "tomorrow"}),
+    ("run_at/delay", {"run_at": datetime(2030, 1, 1, tzinfo=UTC), "delay": 1.0}),
+    ("delay", {"delay": -1}),
+    ("delay", {"delay": math.inf}),
+    ("delay", {"delay": True}),
+    ("dedup_key", {"dedup_key": 5}),
+    ("dedup_key", {"dedup_key": ""}),
+]
+
+
+@pytest.fixture
+def small_queue(db_url: str, installed: str, clock: Any) -> Any:
+    q = Queue(db_url, schema=installed, clock=clock, max_payload_bytes=1000)
+    yield q
+    q.close()
+
+
+@pytest.mark.parametrize(
+    ("arg", "kwargs"), BAD_ENQUEUE, ids=[f"{a}-{i}" for i, (a, _) in enumerate(BAD_ENQUEUE)]
+)
+def test_bad_enqueue_rejected_and_nothing_written(
+    small_queue: Queue, q_rows: Any, arg: str, kwargs: dict[str, Any]
+) -> None:
+    call: dict[str, Any] = {"task": "t", **kwargs}
+    task = call.pop("task")
+    with pytest.raises(InvalidInput, match=arg.split("/")[0]):
+        small_queue.enqueue(task, **call)
+    # A batch with one bad job writes none of the good ones either.
+    good = Job("t", {"ok": True})
+    bad = Job(**{"task": "t", **kwargs})
+    with pytest.raises(InvalidInput):
+        small_queue.enqueue_many([good, bad, good])
+    assert count_all_rows(q_rows) == 0
+
+
+def test_bad_claim_arguments(queue: Queue, q_rows: Any) -> None:
+    queue.enqueue("t")
+    for kwargs, arg in [
+        ({"worker": ""}, "worker"),
+        ({"worker": "w", "limit": 0}, "limit"),
+        ({"worker": "w", "limit": True}, "limit"),
+        ({"worker": "w", "lease": 0}, "lease"),
+        ({"worker": "w", "lease": -5}, "lease"),
+        ({"worker": "w", "queues": "default"}, "queues"),
+        ({"worker": "w", "queues": ["no such"]}, "queues"),
+    ]:
+        with pytest.raises(InvalidInput, match=arg):
+            queue.claim(**kwargs)
+    assert q_rows("SELECT count(*) FROM {s}.claims") == [(0,)]
+
+
+def test_bad_finalise_arguments(queue: Queue, q_rows: Any) -> None:
+    queue.enqueue("t")
+    [job] = queue.claim(worker="w")
+    with pytest.raises(InvalidInput, match="result"):
+        queue.complete(job.job_id, job.run_lease, result=object())
+    with pytest.raises(InvalidInput, match="job_id"):
+        queue.complete(True, job.run_lease)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="items"):
+        queue.complete_many([(job.job_id, job.run_lease)])  # type: ignore[list-item]
+    with pytest.raises(InvalidInput, match="error"):
+        queue.fail(Failure(job.job_id, job.run_lease, error=None))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="delay"):
+        queue.fail(Failure(job.job_id, job.run_lease, error="e", retry_delay=-1))
+    with pytest.raises(InvalidInput, match="progress"):
+        queue.heartbeat([(job.job_id, job.run_lease)], progress={job.job_id: math.nan})
+    assert q_rows("SELECT count(*) FROM {s}.closures") == [(0,)]
+    assert q_rows("SELECT count(*) FROM {s}.heartbeats") == [(0,)]
+    queue.complete_many([Completion(job.job_id, job.run_lease, {"fine": 1})])
+    assert q_rows("SELECT outcome FROM {s}.closures") == [("completed",)]
+
+
+def test_bad_admin_arguments(queue: Queue) -> None:
+    with pytest.raises(InvalidInput, match="ring"):
+        queue.rotate("ready")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="ring"):
+        queue.prune("x")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="job_id"):
+        queue.cancel(0)
+    with pytest.raises(InvalidInput, match="queue"):
+        queue.dlq_list(queue="a b")
+    with pytest.raises(InvalidInput, match="job_ids"):
+        queue.dlq_retry(["1"])  # type: ignore[list-item]

@@ -92,14 +92,15 @@ def print_trace(result: CheckResult, console: Console) -> None:
 def print_result(result: CheckResult, console: Console, *, show_trace: bool = True) -> None:
     """Everything ``tlacheck check`` prints on stdout for a finished run."""
     for line in verdict_lines(result):
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     if show_trace:
         print_trace(result, console)
-    if result.outcome != "error":
-        for line in stats_lines(result):
-            console.print(line, markup=False, highlight=False)
-    elif result.states_generated:
-        console.print(stats_lines(result)[0], markup=False, highlight=False)
+    # Like TLC: no statistics when it stopped before exploring (assumptions, parse, config).
+    explored = result.outcome not in ("error", "assumption_failed") or result.states_generated > 0
+    if explored:
+        lines = stats_lines(result)
+        for line in lines if result.outcome != "error" else lines[:1]:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(
         f"[dim]Finished in {result.elapsed_s:.2f}s (backend: {escape(result.backend)}).[/dim]",
         highlight=False,

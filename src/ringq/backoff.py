@@ -40,4 +40,4 @@ class Backoff:
 
     def as_sql(self) -> list[float]:
         """The parameter array `backoff_delay(attempt, p_backoff)` expects."""
-        return [self.base, self.factor, self.cap, self.jitter]
+        return [float(self.base), float(self.factor), float(self.cap), float(self.jitter)]

@@ -209,7 +209,7 @@ def test_stats_count_rows(queue: Queue) -> None:
     for i in range(5):
         queue.enqueue("t", i, queue="a")
     queue.enqueue("t", queue="b", delay=10)
-    x, y = queue.claim(worker="w", queues=["a"], limit=2)
+    x, _running = queue.claim(worker="w", queues=["a"], limit=2)
     queue.complete(x.job_id, x.run_lease)
     queue.cancel(queue.enqueue("t", queue="a"))
     stats = {s.queue: s for s in queue.stats()}

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 
 from ringq.cli.failure import CliError
 from ringq.embedded import ENV_URL, database_url
@@ -15,8 +14,6 @@ from ringq.embedded import ENV_URL, database_url
 # Data directory of the embedded server used when no URL is given (kept between runs).
 EMBEDDED_DATA_DIR = Path(".ringq/pg")
 CONNECT_TIMEOUT = 5
-
-INSTALLED = sql.SQL("SELECT to_regclass({meta}) IS NOT NULL")
 
 
 def resolve_url(explicit: str | None) -> str:
@@ -38,10 +35,11 @@ def connect(url: str) -> psycopg.Connection:
 
 
 def require_installed(url: str, schema: str) -> None:
+    from ringq.install import installed_version
+
     with connect(url) as conn:
-        meta = f"{sql.Identifier(schema).as_string(conn)}.meta"
-        row = conn.execute(INSTALLED.format(meta=sql.Literal(meta))).fetchone()
-    if not (row and row[0]):
+        version = installed_version(conn, schema)
+    if version is None:
         raise CliError(f"ringq is not installed in schema {schema!r}; run: ringq install --schema {schema}")
 
 

@@ -67,7 +67,8 @@ class Outbox:
             self._items[key] = Pending(job, completion=Completion(job.job_id, job.run_lease, result))
         else:
             self._items[key] = Pending(job, failure=failure)
-        if len(self._items) >= self.batch_size:
+        # Wake the flusher on the first item (starts the interval clock) and on a full batch.
+        if len(self._items) == 1 or len(self._items) >= self.batch_size:
             self._wakeup.set()
 
     def drop(self, key: tuple[int, int]) -> bool:

@@ -93,6 +93,11 @@ def print_result(result: CheckResult, console: Console, *, show_trace: bool = Tr
     """Everything ``tlacheck check`` prints on stdout for a finished run."""
     for line in verdict_lines(result):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if result.outcome != "error":
+        # TLC's warnings (e.g. about symmetry and liveness) travel in the message.
+        for line in result.message.splitlines():
+            if line.startswith("Warning: "):
+                console.print(line, markup=False, highlight=False, soft_wrap=True)
     if show_trace:
         print_trace(result, console)
     # Like TLC: no statistics when it stopped before exploring (assumptions, parse, config).

@@ -321,3 +321,24 @@ def test_no_trace_flag(capsys: pytest.CaptureFixture[str]) -> None:
         "builtin",
     )
     assert code == 12 and "State 1" not in out and "Error: Invariant Small is violated." in out.splitlines()
+
+
+def test_tlc_warnings_are_printed(
+    fake_tlc: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warned = tmp_path / "warned.out"
+    warned.write_text(
+        "@!@!@STARTMSG 2279:3 @!@!@\nDeclaring symmetry during liveness checking is dangerous.\n@!@!@ENDMSG 2279 @!@!@\n"
+        + (TRANSCRIPTS / "ok.out").read_text()
+    )
+    monkeypatch.setenv("FAKE_TLC_TRANSCRIPT", str(warned))
+    monkeypatch.setenv("FAKE_TLC_EXIT", "0")
+    code, out, _ = run_cli(capsys, "check", str(SPECS / "Counter.tla"), "--backend", "tlc")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "Model checking completed. No error has been found."
+    assert "Warning: Declaring symmetry during liveness checking is dangerous." in lines
+
+
+def test_assumption_prints_no_statistics(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "check", str(SPECS / "Assume.tla"), "--backend", "builtin")
+    assert code == 10 and "states generated" not in out

@@ -28,6 +28,8 @@ EXIT_CODES: dict[str, int] = {
 }
 EXIT_PARSE_ERROR = 150
 EXIT_CONFIG_ERROR = 151
+# TLC's VIOLATION_ASSERT: a TLC!Assert evaluated to FALSE (outcome "error", error_kind "assert").
+EXIT_ASSERT = 14
 
 
 @dataclass
@@ -57,7 +59,8 @@ class CheckResult:
     message: str = ""
     elapsed_s: float = 0.0
     backend: Literal["tlc", "builtin"] = "builtin"
-    # "parse" / "config" / "semantic" / "unsupported" / "runtime" for outcome == "error"
+    # "parse" / "config" / "semantic" / "unsupported" / "runtime" / "assert" / "max_states" /
+    # "timeout" for outcome == "error"
     error_kind: str | None = None
     states_left_on_queue: int = 0
 
@@ -67,6 +70,8 @@ class CheckResult:
             return EXIT_PARSE_ERROR
         if self.outcome == "error" and self.error_kind == "config":
             return EXIT_CONFIG_ERROR
+        if self.outcome == "error" and self.error_kind == "assert":
+            return EXIT_ASSERT
         return EXIT_CODES[self.outcome]
 
     def to_dict(self) -> dict[str, Any]:

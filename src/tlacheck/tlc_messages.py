@@ -339,6 +339,8 @@ class TLCRun:
                 return "error", None, "parse"
             if code in _CONFIG_CODES:
                 return "error", None, "config"
+            if code == VALUE_ASSERT_FAILED:
+                return "error", None, "assert"
             return "error", None, "runtime"
         if self.success:
             return "ok", None, None

@@ -135,7 +135,8 @@ def test_runtime_error_keeps_nested_expression_context() -> None:
         "@!@!@ENDMSG 2103 @!@!@\n"
     )
     r = interpret(text, exit_code=14)
-    assert (r.outcome, r.error_kind) == ("error", "runtime")
+    # TLC exits 14 (VIOLATION_ASSERT) for a failed Assert; so does tlacheck.
+    assert (r.outcome, r.error_kind, r.exit_code) == ("error", "assert", 14)
     assert '"boom"' in r.message and "Line 5, column 9" in r.message
 
 

@@ -3,6 +3,7 @@
 
     scripts/conformance.py --examples /tmp/tlaplus-examples [--tier core] [--only ID]
                            [--json OUT] [--timeout S] [--corpus FILE] [--jobs N]
+                           [--backend builtin|tlc|auto]
 
 Each corpus entry runs in its own subprocess (this script with ``--run-one``) under a
 per-entry timeout, so one hang or crash costs one row, not the table. An entry matches when
@@ -103,13 +104,13 @@ def names_agree(outcome: str, expected: str | None, got: str | None) -> bool:
     return got == expected
 
 
-def run_one(spec: Path, cfg: Path | None, max_states: int | None) -> dict[str, Any]:
-    """Child-process entry: check one model with the built-in backend, return the result dict."""
+def run_one(spec: Path, cfg: Path | None, max_states: int | None, backend: str) -> dict[str, Any]:
+    """Child-process entry: check one model, return the result dict."""
     import tlacheck
 
     started = time.monotonic()
     try:
-        result = tlacheck.check(spec, cfg, backend="builtin", max_states=max_states)
+        result = tlacheck.check(spec, cfg, backend=backend, max_states=max_states)
     except Exception as exc:  # the row reports it; the table goes on
         return {
             "outcome": "crash",
@@ -122,10 +123,12 @@ def run_one(spec: Path, cfg: Path | None, max_states: int | None) -> dict[str, A
     return data
 
 
-def run_entry(entry: dict[str, Any], examples: Path, timeout_s: float, max_states: int | None) -> Row:
+def run_entry(
+    entry: dict[str, Any], examples: Path, timeout_s: float, max_states: int | None, backend: str
+) -> Row:
     spec = examples / entry["spec"]
     cfg = examples / entry["cfg"] if entry.get("cfg") else None
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--run-one", str(spec)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--run-one", str(spec), "--backend", backend]
     if cfg is not None:
         cmd += ["--run-one-cfg", str(cfg)]
     if max_states is not None:
@@ -201,8 +204,8 @@ def _cell(expected: object, got: object, ok: bool | None, *, band: bool = False)
     return f"[{style}]{text}[/{style}]" if style else text
 
 
-def render(rows: list[Row], console: Console, total_s: float) -> None:
-    table = Table(title="tlacheck built-in vs TLC (tlaplus/Examples corpus)", show_lines=False)
+def render(rows: list[Row], console: Console, total_s: float, backend: str) -> None:
+    table = Table(title=f"tlacheck {backend} vs TLC's recorded results (tlaplus/Examples corpus)")
     for col in ("id", "tier", "verdict exp / got", "distinct", "generated", "depth", "time", ""):
         table.add_column(col, overflow="fold")
     for r in rows:
@@ -247,6 +250,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per entry")
     p.add_argument("--max-states", type=int, default=None, help="pass max_states to the checker")
     p.add_argument("--jobs", type=int, default=1, help="entries run in parallel")
+    p.add_argument("--backend", choices=("builtin", "tlc", "auto"), default="builtin")
     p.add_argument("--run-one", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--run-one-cfg", type=Path, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -255,7 +259,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.run_one is not None:
-        print(json.dumps(run_one(args.run_one, args.run_one_cfg, args.max_states)))
+        print(json.dumps(run_one(args.run_one, args.run_one_cfg, args.max_states, args.backend)))
         return 0
     # A wide table even when piped to a file (rich assumes 80 columns off a terminal).
     console = Console(width=None if sys.stdout.isatty() else 200)
@@ -279,10 +283,13 @@ def main(argv: list[str] | None = None) -> int:
         ThreadPoolExecutor(args.jobs) as pool,
     ):
         rows = list(
-            pool.map(lambda e: run_entry(e, Path(args.examples), args.timeout, args.max_states), entries)
+            pool.map(
+                lambda e: run_entry(e, Path(args.examples), args.timeout, args.max_states, args.backend),
+                entries,
+            )
         )
     total = time.monotonic() - started
-    render(rows, console, total)
+    render(rows, console, total, args.backend)
     if args.json_out is not None:
         args.json_out.write_text(json.dumps([asdict(r) for r in rows], indent=2) + "\n")
     return 0 if all(r.match for r in rows) else 1

@@ -17,8 +17,11 @@ BEGIN
     WITH items AS (
         SELECT * FROM unnest(p_job_ids, p_run_leases, p_results) AS t(job_id, run_lease, result)
     ), open AS (
+        -- LATERAL + LIMIT 1: one index probe per item (a hash join would scan every claim)
         SELECT i.job_id, i.run_lease, i.result, c.slot, c.ready_slot, c.lane_id
-        FROM items i JOIN {schema}.claims c ON c.job_id = i.job_id AND c.run_lease = i.run_lease
+        FROM items i CROSS JOIN LATERAL (
+            SELECT c.slot, c.ready_slot, c.lane_id FROM {schema}.claims c
+            WHERE c.job_id = i.job_id AND c.run_lease = i.run_lease LIMIT 1) c
     ), won AS (
         INSERT INTO {schema}.closures AS x (slot, job_id, run_lease, outcome, closed_at)
         SELECT o.slot, o.job_id, o.run_lease, 'completed', p_now FROM open o ORDER BY o.run_lease

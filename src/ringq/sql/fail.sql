@@ -17,9 +17,9 @@ DECLARE
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 1);
     PERFORM 1 FROM {schema}.lanes l
-    WHERE l.lane_id IN (SELECT c.lane_id FROM {schema}.claims c
-                        JOIN unnest(p_job_ids, p_run_leases) AS t(j, r)
-                          ON c.job_id = t.j AND c.run_lease = t.r)
+    WHERE l.lane_id IN (SELECT c.lane_id FROM unnest(p_job_ids, p_run_leases) AS t(j, r)
+                        CROSS JOIN LATERAL (SELECT c.lane_id FROM {schema}.claims c
+                                            WHERE c.job_id = t.j AND c.run_lease = t.r LIMIT 1) c)
     ORDER BY l.lane_id FOR UPDATE;
 
     FOR item IN

@@ -14,7 +14,8 @@ BEGIN
         SELECT * FROM unnest(p_job_ids, p_run_leases, p_progress) AS t(j, r, progress)
     ), open AS (
         SELECT i.j, i.r, i.progress, c.slot FROM items i
-        JOIN {schema}.claims c ON c.job_id = i.j AND c.run_lease = i.r
+        CROSS JOIN LATERAL (SELECT c.job_id, c.run_lease, c.slot FROM {schema}.claims c
+                            WHERE c.job_id = i.j AND c.run_lease = i.r LIMIT 1) c
         WHERE NOT EXISTS (SELECT 1 FROM {schema}.closures x
                           WHERE x.job_id = c.job_id AND x.run_lease = c.run_lease AND x.slot = c.slot)
     ), beat AS (

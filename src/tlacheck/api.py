@@ -85,7 +85,10 @@ def check(
         raise ValueError(f"max_states must be positive, got {max_states}")
     chosen = resolve_backend(backend)
     if chosen == "tlc":
-        return tlc.run(spec_path, cfg_path, workers=workers, max_states=max_states, progress=progress)
+        try:
+            return tlc.run(spec_path, cfg_path, workers=workers, max_states=max_states, progress=progress)
+        except tlc.TLCUnavailable as exc:
+            raise BackendUnavailable(str(exc)) from exc
     result = _builtin_run()(spec_path, cfg_path, workers=workers, max_states=max_states, progress=progress)
     result.backend = "builtin"
     return result

@@ -123,9 +123,12 @@ def run(
     with tempfile.TemporaryDirectory(prefix="tlacheck-tlc-") as tmp:
         cmd = command(jar, java, spec, config.resolve() if config else None, workers, Path(tmp) / "states")
         # TLC resolves EXTENDS against the spec's directory, so it runs there.
-        proc = subprocess.Popen(
-            cmd, cwd=spec.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-        )
+        try:
+            proc = subprocess.Popen(
+                cmd, cwd=spec.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+            )
+        except OSError as exc:
+            raise TLCUnavailable(f"could not start {java}: {exc}") from exc
 
         def stop(kind: str, reason: str) -> None:
             if proc.poll() is None:

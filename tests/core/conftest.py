@@ -39,7 +39,7 @@ def q_rows(conn: psycopg.Connection, installed: str) -> Query:
     """Run a query with `{s}` standing for the test schema; returns all rows."""
 
     def run(query: str, *params: Any) -> list[tuple[Any, ...]]:
-        composed = sql.SQL(query).format(s=sql.Identifier(installed))  # type: ignore[arg-type]
+        composed = sql.SQL(query).format(s=sql.Identifier(installed))
         cur = conn.execute(composed, params or None)
         return cur.fetchall() if cur.description else []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -41,7 +42,9 @@ def test_complete_rescue_cancel_on_one_attempt(
             [job] = q.claim(worker="w", lease=5)
             clock.advance(10)  # expired: rescue is eligible
             done, rescued, cancelled = _race(
-                lambda j=job: q.complete(j.job_id, j.run_lease, "r"), q.rescue, lambda j=job_id: q.cancel(j)
+                functools.partial(q.complete, job.job_id, job.run_lease, "r"),
+                q.rescue,
+                functools.partial(q.cancel, job_id),
             )
             [(closure,)] = q_rows("SELECT outcome FROM {s}.closures WHERE run_lease = %s", job.run_lease)
             winners[closure] += 1
@@ -73,8 +76,8 @@ def test_two_workers_completing_and_failing_one_attempt(
             q.enqueue("t")
             [job] = q.claim(worker="w")
             done, failed = _race(
-                lambda j=job: q.complete(j.job_id, j.run_lease),
-                lambda j=job: q.fail(Failure(j.job_id, j.run_lease, "e", retry_delay=0)),
+                functools.partial(q.complete, job.job_id, job.run_lease),
+                functools.partial(q.fail, Failure(job.job_id, job.run_lease, "e", retry_delay=0)),
             )
             assert (done is None) != (failed == "retried")
             [(n,)] = q_rows("SELECT count(*) FROM {s}.closures WHERE run_lease = %s", job.run_lease)

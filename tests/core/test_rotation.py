@@ -73,7 +73,7 @@ def test_prune_refuses_open_attempt_in_either_ring(two_slot_queue: Queue, q_rows
     q.rotate("claim")
     for ring in ("queue", "claim"):
         with pytest.raises(PruneBlocked, match=f"job_id={job_id}, run_lease={job.run_lease}"):
-            q.prune(ring)  # type: ignore[arg-type]
+            q.prune(ring)
     q.complete(job.job_id, job.run_lease, "ok")
     assert q.prune("claim") == 0
     assert q.prune("queue") == 0
@@ -134,9 +134,9 @@ def test_rotation_and_prune_under_load_keep_every_job(db_url: str, schema: str) 
         while not stop.is_set():
             for ring in ("queue", "claim"):
                 try:
-                    if q.prune(ring) is not None:  # type: ignore[arg-type]
+                    if q.prune(ring) is not None:
                         maintenance["prune"] += 1
-                    q.rotate(ring)  # type: ignore[arg-type]
+                    q.rotate(ring)
                     maintenance["rotate"] += 1
                 except (PruneBlocked, MaintenanceBusy):
                     maintenance["refused"] += 1

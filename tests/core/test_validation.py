@@ -73,7 +73,7 @@ def test_bad_enqueue_rejected_and_nothing_written(
 
 def test_bad_claim_arguments(queue: Queue, q_rows: Any) -> None:
     queue.enqueue("t")
-    for kwargs, arg in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"worker": ""}, "worker"),
         ({"worker": "w", "limit": 0}, "limit"),
         ({"worker": "w", "limit": True}, "limit"),
@@ -81,7 +81,8 @@ def test_bad_claim_arguments(queue: Queue, q_rows: Any) -> None:
         ({"worker": "w", "lease": -5}, "lease"),
         ({"worker": "w", "queues": "default"}, "queues"),
         ({"worker": "w", "queues": ["no such"]}, "queues"),
-    ]:
+    ]
+    for kwargs, arg in cases:
         with pytest.raises(InvalidInput, match=arg):
             queue.claim(**kwargs)
     assert q_rows("SELECT count(*) FROM {s}.claims") == [(0,)]
@@ -93,7 +94,7 @@ def test_bad_finalise_arguments(queue: Queue, q_rows: Any) -> None:
     with pytest.raises(InvalidInput, match="result"):
         queue.complete(job.job_id, job.run_lease, result=object())
     with pytest.raises(InvalidInput, match="job_id"):
-        queue.complete(True, job.run_lease)  # type: ignore[arg-type]
+        queue.complete(True, job.run_lease)
     with pytest.raises(InvalidInput, match="items"):
         queue.complete_many([(job.job_id, job.run_lease)])  # type: ignore[list-item]
     with pytest.raises(InvalidInput, match="error"):

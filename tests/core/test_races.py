@@ -114,3 +114,50 @@ def test_concurrent_claimers_never_share_a_job(db_url: str, installed: str, q_ro
         assert q_rows("SELECT count(*), count(DISTINCT job_id) FROM {s}.claims") == [(600, 600)]
     finally:
         q.close()
+
+
+def test_cancel_racing_claim_never_runs_a_cancelled_job(db_url: str, installed: str, q_rows: Any) -> None:
+    q = Queue(db_url, schema=installed, pool_size=4)
+    try:
+        ids = q.enqueue_many([Job("t", i) for i in range(300)])
+        claimed: list[int] = []
+        cancels: dict[int, Any] = {}
+
+        def claimer() -> None:
+            while batch := q.claim(worker="w", limit=5):
+                claimed.extend(j.job_id for j in batch)
+
+        def canceller() -> None:
+            for job_id in ids[::3]:
+                try:
+                    cancels[job_id] = q.cancel(job_id)
+                except Exception as exc:
+                    cancels[job_id] = exc
+
+        threads = [threading.Thread(target=claimer), threading.Thread(target=canceller)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        while batch := q.claim(worker="w", limit=50):  # whatever the claimer left behind
+            claimed.extend(j.job_id for j in batch)
+        queued_cancels = {j for j, out in cancels.items() if out == "cancelled_queued"}
+        running_cancels = {j for j, out in cancels.items() if out == "cancelled_running"}
+        assert set(cancels.values()) <= {"cancelled_queued", "cancelled_running"}, cancels
+        assert not queued_cancels & set(claimed)  # a job cancelled while queued never runs
+        assert running_cancels <= set(claimed)
+        assert sorted(claimed + sorted(queued_cancels)) == sorted(ids)  # nothing stranded
+    finally:
+        q.close()
+
+
+def test_concurrent_enqueues_with_one_dedup_key_make_one_job(
+    db_url: str, installed: str, q_rows: Any
+) -> None:
+    q = Queue(db_url, schema=installed, pool_size=6)
+    try:
+        results = _race(*[functools.partial(q.enqueue, "t", i, dedup_key="same") for i in range(6)])
+        assert len(set(results)) == 1 and isinstance(results[0], int)
+        assert q_rows("SELECT count(*) FROM {s}.ready") == [(1,)]
+    finally:
+        q.close()

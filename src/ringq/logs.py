@@ -78,4 +78,3 @@ def configure(
     handler._ringq_handler = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(level)
-    logger.propagate = False

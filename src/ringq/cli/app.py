@@ -52,7 +52,9 @@ def _common_options() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     # Two copies: parents share action objects, and the top level's defaults must not leak
     # into the subcommands' SUPPRESS defaults.
-    parser = _Parser(prog="ringq", description="ringq: a durable Postgres job queue", parents=[_common_options()])
+    parser = _Parser(
+        prog="ringq", description="ringq: a durable Postgres job queue", parents=[_common_options()]
+    )
     parser.set_defaults(database_url=None, schema="ringq", verbose=False)
     common = _common_options()
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -43,10 +44,9 @@ def installed(db_url: str, schema: str) -> str:
 
 
 @pytest.fixture
-def queue(db_url: str, installed: str) -> Queue:
-    q = Queue(db_url, schema=installed)
-    yield q  # type: ignore[misc]
-    q.close()
+def queue(db_url: str, installed: str) -> Iterator[Queue]:
+    with Queue(db_url, schema=installed) as q:
+        yield q
 
 
 def db(db_url: str, schema: str) -> list[str]:

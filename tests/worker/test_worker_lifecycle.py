@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -163,7 +164,7 @@ def test_the_worker_survives_its_connections_being_killed(
             for round_ in range(1, 4):
                 # Let the worker make progress, then cut every connection it has.
                 await eventually(
-                    lambda r=round_: _completed_at_least(worker, 50 * r), 10, "progress between kills"
+                    functools.partial(_completed_at_least, worker, 50 * round_), 10, "progress between kills"
                 )
                 killed += kill_backends()
             assert killed >= 3

@@ -317,8 +317,11 @@ class Queue:
         dedup_key: str | None = None,
         conn: psycopg.Connection | None = None,
     ) -> int:
-        """Enqueue one job; returns its id (or the live job's id for a taken dedup_key).
+        """Enqueue one job; returns its id.
 
+        `dedup_key`: while a job enqueued with the same (queue, dedup_key) is live (queued,
+        deferred or running), nothing is written and that job's id is returned; once it is
+        terminal (completed, cancelled, dead-lettered) the key is free again.
         With `conn`, runs inside the caller's transaction and does not commit.
         """
         job = Job(task, payload, queue, priority, run_at, delay, max_attempts, dedup_key)

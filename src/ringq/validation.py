@@ -157,7 +157,8 @@ def encode_json(arg: str, value: Any, max_bytes: int) -> str:
         raise InvalidInput(f"{arg}: not JSON-serialisable ({exc})") from None
     except RecursionError:
         raise InvalidInput(f"{arg}: nested too deeply to serialise") from None
-    nul = _find_nul(value, arg)
+    # jsonb rejects \u0000; the text always escapes NUL that way, so only then walk the value
+    nul = _find_nul(value, arg) if "\\u0000" in text else None
     if nul:
         raise InvalidInput(f"{nul}: contains a NUL character (\\u0000), which jsonb rejects")
     try:

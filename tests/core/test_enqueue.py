@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from ringq import AsyncQueue, Job, ManualClock, Queue
+from ringq import AsyncQueue, InvalidInput, Job, ManualClock, Queue
 
 from .helpers import count_all_rows
 
@@ -109,3 +109,27 @@ def test_async_cancel_mid_transaction_leaves_no_partial_write(
     asyncio.run(scenario())
     assert q_rows("SELECT task FROM {s}.ready") == [("after",)]
     assert q_rows("SELECT next_seq FROM {s}.lanes") == [(1,)]
+
+
+def test_queue_over_callers_pool_commits_each_call(db_url: str, installed: str, q_rows: Any) -> None:
+    from psycopg_pool import ConnectionPool
+
+    with ConnectionPool(db_url, min_size=1, max_size=2, open=True) as pool:  # not autocommit
+        q = Queue(pool, schema=installed)
+        job_id = q.enqueue("t", {"x": 1})
+        [job] = q.claim(worker="w")
+        q.complete(job.job_id, job.run_lease, "r")
+        q.close()  # the caller's pool stays open
+        assert not pool.closed
+    assert q_rows("SELECT job_id, outcome, result FROM {s}.done") == [(job_id, "completed", "r")]
+
+
+def test_payload_size_limit_is_exact(db_url: str, installed: str, q_rows: Any) -> None:
+    q = Queue(db_url, schema=installed, max_payload_bytes=10)
+    try:
+        q.enqueue("t", "é" * 4)  # '"éééé"' is 10 bytes of UTF-8
+        with pytest.raises(InvalidInput, match="11 bytes"):
+            q.enqueue("t", "abcdefghi")
+    finally:
+        q.close()
+    assert q_rows("SELECT payload FROM {s}.ready") == [("éééé",)]

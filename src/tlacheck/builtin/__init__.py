@@ -108,6 +108,12 @@ def run(
                 message=failed[1],
                 elapsed_s=time.monotonic() - t0,
             )
+        if model.init is None:
+            return CheckResult(
+                outcome="ok",
+                message="No behaviour to check; assumptions hold.",
+                elapsed_s=time.monotonic() - t0,
+            )
         ex = Explorer(model)
         try:
             stopped = ex.run(max_states=max_states, progress=progress)
@@ -150,6 +156,11 @@ def run(
         return _error("runtime", "internal: stray ENABLED witness", t0, ex)
     except RecursionError:
         return _error("runtime", "recursion too deep while evaluating the spec", t0, ex)
+    except Exception as e:  # an internal bug must still produce a result, never a silent count
+        import traceback
+
+        tb = traceback.extract_tb(e.__traceback__)[-1]
+        return _error("internal", f"internal error {e!r} at {tb.filename}:{tb.lineno}", t0, ex)
 
 
 def explore(spec: Path, config: Path | None = None, *, max_states: int | None = None) -> StateSpace:

@@ -81,6 +81,7 @@ class Explorer:
         target = PDict(primed=False)
         c = Ctx(target, None)
         out: list[tuple[str, State]] = []
+        assert self.m.init is not None
         self.m.init(c, {}, self._collect(c, target, out))
         return out
 
@@ -88,6 +89,7 @@ class Explorer:
         target = PDict()
         c = Ctx(self.sdict(st), target)
         out: list[tuple[str, State]] = []
+        assert self.m.next is not None
         self.m.next(c, {}, self._collect(c, target, out))
         return out
 

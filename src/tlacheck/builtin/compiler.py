@@ -46,12 +46,15 @@ from tlacheck.builtin.scope import (
 from tlacheck.builtin.syntax import Module, ModuleLoader, Node, kids
 from tlacheck.builtin.values import (
     FV,
+    DiffSet,
     EvalError,
+    FilterSet,
     FnSet,
     LazySet,
     PowerSet,
     RecSet,
     StringSet,
+    UnionSet,
     is_finite,
     iter_set,
     member,
@@ -412,12 +415,51 @@ class Compiler:
         return lambda c, e: BOOLEAN_SET
 
     def x_nat_number_set(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
+        if ms.lookup("Nat") is not None:
+            return self.ref("Nat", [], n, ms, loc)
         v = stdlib.NatSet()
         return lambda c, e: v
 
     def x_int_number_set(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
+        if ms.lookup("Int") is not None:
+            return self.ref("Int", [], n, ms, loc)
         v = stdlib.IntSet()
         return lambda c, e: v
+
+    def x_real_number_set(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
+        if ms.lookup("Real") is not None:
+            return self.ref("Real", [], n, ms, loc)
+        raise self.err(ms, n, "Real (the reals are not supported)")
+
+    def x_subexpression(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
+        target = self.subexpression(n, ms)
+        if target is None:
+            raise self.err(ms, n, "subexpression selector")
+        return self.expr(target[0], target[1], {})
+
+    def subexpression(self, n: Node, ms: ModScope) -> tuple[Node, ModScope] | None:
+        """Name!i for a definition whose body is a conjunction/disjunction list: its i-th item."""
+        prefix = next((x for x in n.named_children if x.type == "subexpr_prefix"), None)
+        nav = next((x for x in n.named_children if x.type == "subexpr_tree_nav"), None)
+        if prefix is None or nav is None:
+            return None
+        comps = [x for x in prefix.named_children if x.type == "subexpr_component"]
+        if len(comps) != 1 or comps[0].named_children[0].type != "identifier_ref":
+            return None
+        d = ms.lookup(self.text(ms, comps[0].named_children[0]))
+        ids = [x for x in nav.named_children if x.type == "child_id"]
+        if not isinstance(d, OpDef) or d.params or len(ids) != 1:
+            return None
+        body = d.body
+        while body.type == "parentheses":
+            body = kids(body)[0]
+        if body.type not in ("conj_list", "disj_list"):
+            return None
+        items = [kids(i)[-1] for i in kids(body) if i.type in ("conj_item", "disj_item")]
+        k = int(self.text(ms, ids[0]))
+        if not 1 <= k <= len(items):
+            return None
+        return items[k - 1], d.ms
 
     def x_string_set(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
         v = StringSet()
@@ -455,6 +497,11 @@ class Compiler:
         ams = arg_ms or ms
         aloc = loc if arg_loc is None else arg_loc
         kind = loc.get(name)
+        if isinstance(kind, tuple):
+            # a parameter passed by name (an argument containing primes)
+            if args:
+                raise self.err(ms, n, f"by-name operator parameter {name} applied to arguments")
+            return self.expr(kind[1], kind[2], kind[3])
         if kind is not None:
             if kind == "val":
                 if args:
@@ -510,6 +557,8 @@ class Compiler:
                 raise SemanticError(f"{name} expects {len(d.params)} arguments at {ms.where(n)}")
             if not d.params:
                 return self.eval0(d)
+            if any(a0 == 0 and _has_prime(x) for (_, a0), x in zip(d.params, args, strict=True)):
+                return self._inline_call(d, args, ams, aloc)
             afs = self._args(d.params, args, ams, aloc)
             names = [p for p, _ in d.params]
             body_ref: list[Fn] = []
@@ -534,6 +583,32 @@ class Compiler:
         if isinstance(d, InstDef):
             raise SemanticError(f"instance {name} used as a value at {ms.where(n)}")
         raise self.err(ms, n, f"reference to {name}")
+
+    def _by_name_loc(
+        self, d: OpDef, args: list[Node], ams: ModScope, aloc: Loc
+    ) -> tuple[Loc, list[tuple[str, Fn]]]:
+        """Body scope for a call whose primed arguments are substituted by name."""
+        loc_b: Loc = {}
+        strict: list[tuple[str, Fn]] = []
+        for (p, arity), a in zip(d.params, args, strict=True):
+            if arity == 0 and _has_prime(a):
+                loc_b[p] = ("subst", a, ams, aloc)  # type: ignore[assignment]
+            else:
+                loc_b[p] = "op" if arity else "val"
+                strict.append((p, self.op_value(a, ams, aloc, arity) if arity else self.expr(a, ams, aloc)))
+        return loc_b, strict
+
+    def _inline_call(self, d: OpDef, args: list[Node], ams: ModScope, aloc: Loc) -> Fn:
+        loc_b, strict = self._by_name_loc(d, args, ams, aloc)
+        body = self.expr(d.body, d.ms, loc_b)
+
+        def inl(c: Ctx, e: dict[str, Any]) -> Any:
+            env = dict(e)
+            for p, f in strict:
+                env[p] = f(c, e)
+            return body(c, env)
+
+        return inl
 
     # --- operators
 
@@ -872,10 +947,17 @@ class Compiler:
         )
         if isinstance(pat, str):
 
-            def filt(c: Ctx, e: dict[str, Any]) -> frozenset[Any]:
+            def filt(c: Ctx, e: dict[str, Any]) -> Any:
                 out = []
                 env = dict(e)
-                for v in iter_set(sf(c, e)):
+                base = sf(c, e)
+                if isinstance(base, LazySet) and not base.finite:
+
+                    def pred(v: Any) -> Any:
+                        return body(c, {**e, pat: v})
+
+                    return FilterSet(base, pred)
+                for v in iter_set(base):
                     env[pat] = v
                     if _truth(body(c, env), "set filter"):
                         out.append(v)
@@ -999,7 +1081,7 @@ class Compiler:
         for u in kids(n):
             if u.type != "except_update":
                 continue
-            spec = u.child_by_field_name("update_specifier")
+            spec = next(x for x in u.named_children if x.type == "except_update_specifier")
             path: list[Fn] = []
             for p in kids(spec):
                 if p.type == "except_update_record_field":
@@ -1044,9 +1126,6 @@ class Compiler:
     def x_fairness(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
         raise self.err(ms, n, "fairness formula in a non-temporal context")
 
-    def x_subexpression(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
-        raise self.err(ms, n, "subexpression selector")
-
     # ------------------------------------------------------------------ actions (CPS)
 
     def action(self, node: Node, ms: ModScope, loc: Loc, top: bool, init: bool) -> Act:
@@ -1070,7 +1149,7 @@ class Compiler:
             if st == "lor":
                 return self._a_disj(_flatten(node, "lor"), ms, loc, top, init)
             if st in ("eq", "in"):
-                target = self._assign_target(lhs, ms, init)
+                target = self._assign_target(lhs, ms, loc, init)
                 if target is not None:
                     return self._a_assign(target, st == "in", self.expr(rhs, ms, loc), init)
             if st == "implies":
@@ -1193,6 +1272,20 @@ class Compiler:
             return lambda c, e, k: body(c, {}, k)
         if not isinstance(d, OpDef) or d.fn_bounds is not None or len(args) != len(d.params):
             return None
+        if any(a0 == 0 and _has_prime(x) for (_, a0), x in zip(d.params, args, strict=True)):
+            loc_b, strict = self._by_name_loc(d, args, arg_ms, arg_loc)
+            abody = self.action(d.body, d.ms, loc_b, top, init)
+            lbl = d.name
+
+            def inl(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
+                env = dict(e)
+                for p, f in strict:
+                    env[p] = f(c, e)
+                if top:
+                    c.label = lbl
+                abody(c, env, k)
+
+            return inl
         key = (top, init)
         if key not in d.actions:
             d.actions[key] = None  # recursion guard
@@ -1237,8 +1330,16 @@ class Compiler:
 
         return disj
 
-    def _assign_target(self, lhs: Node, ms: ModScope, init: bool) -> str | None:
+    def _assign_target(self, lhs: Node, ms: ModScope, loc: Loc, init: bool) -> str | None:
         """The variable an `x' = e` (Next) or `x = e` (Init) conjunct may assign."""
+        while lhs.type in ("identifier_ref", "parentheses"):
+            if lhs.type == "parentheses":
+                lhs = kids(lhs)[0]
+                continue
+            kind = loc.get(self.text(ms, lhs))
+            if not isinstance(kind, tuple):
+                break
+            lhs, ms, loc = kind[1], kind[2], kind[3]
         if init:
             return self._var_name(lhs, ms)
         if lhs.type == "bound_postfix_op" and lhs.child_by_field_name("symbol").type == "prime":
@@ -1339,6 +1440,17 @@ class Compiler:
 
 
 # ---------------------------------------------------------------------- runtime helpers
+
+
+def _has_prime(n: Node) -> bool:
+    stack = [n]
+    while stack:
+        x = stack.pop()
+        t = x.type
+        if t == "prime" or t == "unchanged":
+            return True
+        stack.extend(x.children)
+    return False
 
 
 def _pat_names(pats: list[Any]) -> list[str]:
@@ -1444,7 +1556,11 @@ def _lt(a: Any, b: Any) -> bool:
     raise EvalError(f"< applied to non-integers {render(a)}, {render(b)}")
 
 
-def _union(a: Any, b: Any) -> frozenset[Any]:
+def _union(a: Any, b: Any) -> Any:
+    if type(a) is frozenset and type(b) is frozenset:
+        return a | b
+    if not (is_finite(a) and is_finite(b)):
+        return UnionSet(a, b)
     return to_frozenset(a) | to_frozenset(b)
 
 
@@ -1456,7 +1572,9 @@ def _inter(a: Any, b: Any) -> frozenset[Any]:
     return to_frozenset(a) & to_frozenset(b)
 
 
-def _minus(a: Any, b: Any) -> frozenset[Any]:
+def _minus(a: Any, b: Any) -> Any:
+    if not is_finite(a):
+        return DiffSet(a, b)
     if isinstance(b, LazySet):
         return frozenset(x for x in to_frozenset(a) if not b.contains(x))
     return to_frozenset(a) - to_frozenset(b)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tlacheck.builtin import stdlib
 from tlacheck.builtin.cfg import Config
 from tlacheck.builtin.compiler import Compiler, _truth
 from tlacheck.builtin.runtime import CONST_CTX, Act, Ctx, Fn, NeedsState
@@ -55,8 +56,8 @@ class Model:
     comp: Compiler
     ms: ModScope
     variables: list[str]
-    init: Act
-    next: Act
+    init: Act | None  # None: the cfg defines no behaviour (only ASSUMEs are checked)
+    next: Act | None
     invariants: list[tuple[str, Fn]] = field(default_factory=list)
     prop_invariants: list[tuple[str, Fn, dict[str, Any]]] = field(default_factory=list)
     init_props: list[tuple[str, Fn, dict[str, Any]]] = field(default_factory=list)
@@ -100,9 +101,23 @@ class ModelBuilder:
                 d.has_value = True
         for name in list(self.cfg.constants) + list(self.cfg.substitutions):
             if name not in ms.names:
-                # TLC also allows assigning a value to a defined operator (overriding it)
-                raise SemanticError(f"cfg assigns {name}, which is not a declared constant", "config")
+                if name in stdlib.NAMED:
+                    # overriding a standard operator (e.g. Nat <- 0..5, Seq <- BoundedSeq)
+                    cd = ConstDef(name, 0, None, ms)
+                    if name in self.cfg.substitutions:
+                        cd.replacement = ms.lookup(self.cfg.substitutions[name])
+                    else:
+                        cd.value = self.cfg.constants[name]
+                        cd.has_value = True
+                    ms.names[name] = cd
+                # TLC accepts (and ignores) assignments to names the spec does not declare
+                continue
             d2 = ms.names[name]
+            if isinstance(d2, OpDef) and name in self.cfg.substitutions:
+                target = ms.lookup(self.cfg.substitutions[name])
+                if target is not None:
+                    ms.names[name] = target
+                continue
             if isinstance(d2, OpDef) and name in self.cfg.constants:
                 v = self.cfg.constants[name]
                 d2.const_state = 1
@@ -278,9 +293,12 @@ class ModelBuilder:
             del next_vars
             init = self._conj_action(init_parts, init=True)
             nxt = self._conj_action([next_part], init=False)
+        elif not cfg.init and not cfg.next:
+            # no behaviour to check: TLC only evaluates the ASSUMEs
+            init = nxt = None  # type: ignore[assignment]
         else:
             if not cfg.init or not cfg.next:
-                raise SemanticError("the cfg has neither SPECIFICATION nor INIT and NEXT", "config")
+                raise SemanticError("the cfg names only one of INIT and NEXT", "config")
             di = self.named(cfg.init, "INIT")
             dn = self.named(cfg.next, "NEXT")
             init = self._conj_action([Part(di.body, di.ms, {}, {})], init=True)

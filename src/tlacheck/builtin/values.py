@@ -271,6 +271,60 @@ class RecSet(LazySet):
         return "[" + ", ".join(f"{k} : {s!r}" for k, s in self.fields.items()) + "]"
 
 
+class DiffSet(LazySet):
+    """S \\ T with S infinite."""
+
+    def __init__(self, a: Any, b: Any) -> None:
+        self.a = a
+        self.b = b
+        self.finite = is_finite(a)
+
+    def contains(self, v: Any) -> bool:
+        return member(v, self.a) and not member(v, self.b)
+
+    def __repr__(self) -> str:
+        return f"({self.a!r} \\ {self.b!r})"
+
+    def __hash__(self) -> int:
+        return hash(("diff", repr(self)))
+
+
+class UnionSet(LazySet):
+    """S \\cup T with an infinite operand."""
+
+    def __init__(self, a: Any, b: Any) -> None:
+        self.a = a
+        self.b = b
+        self.finite = False
+
+    def contains(self, v: Any) -> bool:
+        return member(v, self.a) or member(v, self.b)
+
+    def __repr__(self) -> str:
+        return f"({self.a!r} \\cup {self.b!r})"
+
+    def __hash__(self) -> int:
+        return hash(("union", repr(self)))
+
+
+class FilterSet(LazySet):
+    """{x \\in S : P} with S infinite: membership only."""
+
+    def __init__(self, base: Any, pred: Any) -> None:
+        self.base = base
+        self.pred = pred
+        self.finite = False
+
+    def contains(self, v: Any) -> bool:
+        return member(v, self.base) and self.pred(v) is True
+
+    def __repr__(self) -> str:
+        return f"{{x \\in {self.base!r} : ...}}"
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
 def is_finite(s: Any) -> bool:
     if isinstance(s, frozenset):
         return True

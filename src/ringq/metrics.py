@@ -8,11 +8,24 @@ process (tests, the demo) never collide on metric names. Expose it with
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+
+@dataclass(frozen=True)
+class TaskMetrics:
+    """The labelled children of one task, looked up once (`labels()` is costly on the hot path)."""
+
+    claimed: Any
+    completed: Any
+    failed: Any
+    retried: Any
+    dead_lettered: Any
+    handler_duration: Any
 
 
 class WorkerMetrics:
@@ -59,6 +72,7 @@ class WorkerMetrics:
             registry=r,
         )
         self.in_flight = Gauge("jobs_in_flight", "Attempts running in this worker", namespace=ns, registry=r)
+        self._tasks: dict[str, TaskMetrics] = {}
         self.queue_depth = Gauge(
             "queue_depth",
             "Jobs waiting to be claimed (queued + deferred) per queue",
@@ -66,6 +80,19 @@ class WorkerMetrics:
             namespace=ns,
             registry=r,
         )
+
+    def for_task(self, task: str) -> TaskMetrics:
+        found = self._tasks.get(task)
+        if found is None:
+            found = self._tasks[task] = TaskMetrics(
+                claimed=self.claimed.labels(task=task),
+                completed=self.completed.labels(task=task),
+                failed=self.failed.labels(task=task),
+                retried=self.retried.labels(task=task),
+                dead_lettered=self.dead_lettered.labels(task=task),
+                handler_duration=self.handler_duration.labels(task=task),
+            )
+        return found
 
     def value(self, name: str, **labels: str) -> float:
         """Current value of one sample (`jobs_completed_total`, ...) — for tests and the demo."""

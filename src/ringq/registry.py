@@ -15,6 +15,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ringq.backoff import Backoff
@@ -40,7 +41,7 @@ class TaskSpec:
     # Turns the stored payload into what the handler expects; an exception here dead-letters the job.
     decode: PayloadDecoder | None = None
 
-    @property
+    @cached_property
     def is_async(self) -> bool:
         return inspect.iscoroutinefunction(self.handler)
 

@@ -18,6 +18,7 @@ import os
 import socket
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -213,7 +214,7 @@ class Worker:
 
     def _start(self, job: ClaimedJob) -> None:
         key = (job.job_id, job.run_lease)
-        self.metrics.claimed.labels(task=job.task).inc()
+        self.metrics.for_task(job.task).claimed.inc()
         self._running[key] = asyncio.create_task(self._execute(job), name=f"ringq-job-{job.job_id}")
         self.metrics.in_flight.set(len(self._running))
 
@@ -226,6 +227,7 @@ class Worker:
             )
         except asyncio.CancelledError:
             if key in self._lost:
+                self._lost.discard(key)
                 log.warning(
                     "lease lost; attempt cancelled and its result discarded",
                     extra={"job_id": job.job_id, "run_lease": job.run_lease, "task": job.task},
@@ -244,19 +246,23 @@ class Worker:
             self.heartbeater.forget(key)
             self.metrics.in_flight.set(len(self._running))
             self._capacity.set()
-        if key in self._lost:
+        if key in self._lost:  # lost just as the handler returned: its result must not be written
+            self._lost.discard(key)
+            log.warning(
+                "lease lost; result discarded", extra={"job_id": job.job_id, "run_lease": job.run_lease}
+            )
             return
         self._record(job, outcome)
 
     def _observe_duration(self, task: str, seconds: float) -> None:
-        self.metrics.handler_duration.labels(task=task).observe(seconds)
+        self.metrics.for_task(task).handler_duration.observe(seconds)
 
     def _record(self, job: ClaimedJob, outcome: Outcome) -> None:
         match outcome:
             case Succeeded(result=result):
                 self.outbox.add(job, result=result)
             case Errored(error=error, traceback=tb, dead_letter=dead):
-                self.metrics.failed.labels(task=job.task).inc()
+                self.metrics.for_task(job.task).failed.inc()
                 delay = self._retry_delay(job)
                 log.info(
                     "attempt failed",
@@ -265,7 +271,7 @@ class Worker:
                 failure = Failure(job.job_id, job.run_lease, error, tb, retry_delay=delay, dead_letter=dead)
                 self.outbox.add(job, failure=failure)
             case Poisoned(error=error):
-                self.metrics.failed.labels(task=job.task).inc()
+                self.metrics.for_task(job.task).failed.inc()
                 log.warning(
                     "dead-lettering job", extra={"job_id": job.job_id, "task": job.task, "reason": error}
                 )
@@ -317,14 +323,14 @@ class Worker:
         self._account(await self.outbox.flush())
 
     def _account(self, report: FlushReport) -> None:
-        for job in report.completed:
-            self.metrics.completed.labels(task=job.task).inc()
-            self._lost.discard((job.job_id, job.run_lease))
+        per_task = Counter(job.task for job in report.completed)
+        for task, n in per_task.items():
+            self.metrics.for_task(task).completed.inc(n)
         for job, how in report.failed:
             if how == "dlq":
-                self.metrics.dead_lettered.labels(task=job.task).inc()
+                self.metrics.for_task(job.task).dead_lettered.inc()
             else:
-                self.metrics.retried.labels(task=job.task).inc()
+                self.metrics.for_task(job.task).retried.inc()
         for job, err in report.lost:
             self.metrics.lease_lost.inc()
             log.warning(

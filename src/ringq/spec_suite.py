@@ -379,6 +379,27 @@ def report(results: Sequence[EntryResult], console: Console) -> bool:
     return not failed
 
 
+def as_rows(results: Sequence[EntryResult]) -> list[dict[str, Any]]:
+    """One plain dict per entry (for `ringq verify --json` and other machine readers)."""
+    return [
+        {
+            "spec": r.entry.spec,
+            "cfg": r.entry.cfg,
+            "expected": r.entry.expected_label,
+            "got": r.got_label,
+            "distinct": r.result.distinct_states,
+            "generated": r.result.states_generated,
+            "depth": r.result.depth,
+            "trace_length": len(r.result.trace),
+            "seconds": round(r.result.elapsed_s, 2),
+            "backend": r.result.backend,
+            "ok": r.ok,
+            "problems": list(r.problems),
+        }
+        for r in results
+    ]
+
+
 def _suite_entry_for(spec: Path, cfg: Path) -> SuiteEntry | None:
     """The suite.toml entry for this spec/cfg pair, if there is one."""
     try:

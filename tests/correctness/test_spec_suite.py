@@ -9,6 +9,7 @@ from rich.console import Console
 
 from ringq.spec_suite import (
     SuiteEntry,
+    as_rows,
     compare,
     dump_suite,
     load_suite,
@@ -109,3 +110,15 @@ def test_main_runs_one_spec_and_returns_its_exit_code(tmp_path: Path) -> None:
     )
     (tmp_path / "Tiny.cfg").write_text("INIT Init\nNEXT Next\nINVARIANT Small\n")
     assert main([str(spec), "--backend", "builtin"]) == 12  # TLC's exit code for a violated invariant
+
+
+def test_rows_for_machine_readers_carry_outcome_and_counts(tmp_path: Path) -> None:
+    cdir = _suite_dir(tmp_path, [PASSING, VIOLATING])
+
+    def checker(spec: Path, cfg: Path) -> CheckResult:
+        return ok() if cfg.name == "Spec.cfg" else violation(steps=3)
+
+    rows = as_rows(run_suite(cdir, checker=checker, console=Console(file=io.StringIO())))
+    assert [(r["got"], r["ok"]) for r in rows] == [("pass", True), ("invariant Safe", False)]
+    assert rows[0]["distinct"] == 10 and rows[1]["trace_length"] == 3
+    assert "trace_length changed" in rows[1]["problems"][0]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import psycopg
@@ -57,6 +59,17 @@ def wait_for(check: object, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        return resp.read().decode()
+
+
 def state(queue: Queue, job_id: int) -> str | None:
     info = queue.job(job_id)
     return None if info is None else info.state
@@ -66,10 +79,15 @@ def test_worker_serves_jobs_and_drains_on_sigterm(db_url: str, installed: str) -
     with Queue(db_url, schema=installed) as queue:
         quick = [queue.enqueue("noop", None) for _ in range(5)]
         slow = queue.enqueue("sleepy", {"s": 1.0})
-        proc = start(db_url, installed)
+        port = free_port()
+        proc = start(db_url, installed, "--metrics-port", str(port))
         try:
             wait_for(lambda: all(state(queue, j) == "completed" for j in quick), 30, "quick jobs completed")
             wait_for(lambda: state(queue, slow) == "running", 10, "slow job running")
+            metrics = scrape(port)
+            assert 'ringq_jobs_completed_total{task="noop"} 5.0' in metrics
+            assert 'ringq_jobs_claimed_total{task="sleepy"} 1.0' in metrics
+            assert "ringq_jobs_in_flight 1.0" in metrics
             proc.send_signal(signal.SIGTERM)  # the slow job (1 s) finishes within the 30 s drain
             _, err = proc.communicate(timeout=20)
         finally:
@@ -80,9 +98,12 @@ def test_worker_serves_jobs_and_drains_on_sigterm(db_url: str, installed: str) -
         assert state(queue, slow) == "completed"
 
 
-def test_a_second_signal_forces_exit_and_leaves_the_attempt_for_rescue(db_url: str, installed: str) -> None:
+@pytest.mark.parametrize("task", ["sleepy", "sleepy_sync"])
+def test_a_second_signal_forces_exit_and_leaves_the_attempt_for_rescue(
+    db_url: str, installed: str, task: str
+) -> None:
     with Queue(db_url, schema=installed) as queue:
-        job_id = queue.enqueue("sleepy", {"s": 60})
+        job_id = queue.enqueue(task, {"s": 60})
         proc = start(db_url, installed, "--shutdown-timeout", "60")
         try:
             wait_for(lambda: state(queue, job_id) == "running", 30, "job running")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from ringq.registry import JobContext, Registry
 
@@ -21,3 +22,9 @@ async def sleepy(ctx: JobContext) -> int:
 
 
 not_a_registry = {"noop": noop}
+
+
+@registry.task("sleepy_sync")
+def sleepy_sync(ctx: JobContext) -> int:
+    time.sleep(float(ctx.payload["s"]))  # a thread Python cannot cancel
+    return ctx.job_id

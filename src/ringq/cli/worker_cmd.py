@@ -5,14 +5,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import logging
 import os
 import sys
+import threading
+import time
 from typing import Any
 
 from ringq.cli.argtypes import positive_float, positive_int
 from ringq.cli.db import require_installed, resolve_url
 from ringq.cli.failure import CliError
+from ringq.logs import get_logger
 from ringq.registry import Registry
+from ringq.worker.runtime import TASK_THREAD_PREFIX
+
+log = get_logger("ringq.cli")
 
 
 def load_registry(app: str) -> Registry:
@@ -75,7 +82,26 @@ def cmd_worker(args: argparse.Namespace) -> int:
     registry = load_registry(args.app)
     url = resolve_url(args.database_url)
     require_installed(url, args.schema)
-    return asyncio.run(_serve(args, url, registry))
+    code = asyncio.run(_serve(args, url, registry))
+    _exit_past_stuck_threads(code)
+    return code
+
+
+def _exit_past_stuck_threads(code: int) -> None:
+    """A sync handler abandoned at shutdown keeps its thread (Python cannot kill threads) and the
+    interpreter would wait for it at exit. Its attempt is already left for rescue: exit now."""
+    stuck = [t for t in threading.enumerate() if t.name.startswith(TASK_THREAD_PREFIX) and t.is_alive()]
+    if stuck:
+        time.sleep(0.2)  # idle pool threads exit on their own within moments
+        stuck = [t for t in stuck if t.is_alive()]
+    if stuck:
+        log.warning(
+            "sync handlers still running at exit; not waiting for them", extra={"threads": len(stuck)}
+        )
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:

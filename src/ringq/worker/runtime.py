@@ -38,6 +38,7 @@ from ringq.worker.outbox import FlushReport, Outbox
 
 log = get_logger("ringq.worker")
 
+TASK_THREAD_PREFIX = "ringq-task"
 # Reconnect backoff for a database that went away: 0.1 s doubling to 5 s.
 _RETRY_BASE, _RETRY_CAP = 0.1, 5.0
 
@@ -135,7 +136,9 @@ class Worker:
     async def run(self) -> None:
         """Process jobs until `stop()` (or a signal, see `run_until_signalled`) has finished."""
         if any(not spec.is_async for spec in self.registry):
-            self._executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="ringq-task")
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.concurrency, thread_name_prefix=TASK_THREAD_PREFIX
+            )
         log.info(
             "worker started",
             extra={

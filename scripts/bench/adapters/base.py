@@ -1,0 +1,84 @@
+"""What every queue system under test provides to the harness.
+
+An adapter wraps one system's *own recommended* producer and worker APIs. The harness
+never reaches into a system's internals to run jobs; it only reads that system's tables
+afterwards (completion timestamps, remaining work) to measure what happened.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from typing import ClassVar
+
+import psycopg
+
+# Called by the no-op handler with (job key, seq): the harness records the start time.
+OnJob = Callable[[str, int], None]
+
+
+class Producer(abc.ABC):
+    """An open enqueue session (one connection or client)."""
+
+    @abc.abstractmethod
+    async def enqueue(self, seqs: Sequence[int]) -> None:
+        """Enqueue one job per seq, payload `{"seq": n}`, committed when this returns."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+class Adapter(abc.ABC):
+    name: ClassVar[str]
+    label: ClassVar[str]
+    # distribution whose version identifies the system (None: the harness itself)
+    dist: ClassVar[str | None] = None
+    # "db": completion timestamps are read from the system's tables;
+    # "worker": the worker itself reports them (the raw baseline deletes its rows)
+    completion_source: ClassVar[str] = "db"
+    # completion rows may be pruned within seconds (ring storage): poll them during the run
+    poll_completions: ClassVar[bool] = False
+    # tables whose dead tuples the targets talk about (prefix match on table name)
+    hot_tables: ClassVar[tuple[str, ...]] = ()
+
+    def version(self) -> str:
+        if self.dist is None:
+            return "-"
+        try:
+            return metadata.version(self.dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    def available(self) -> str | None:
+        """None when usable, otherwise why not (missing package, ...)."""
+        return None
+
+    @abc.abstractmethod
+    async def setup(self, dsn: str) -> None:
+        """Install the system's schema into a fresh, empty database."""
+
+    @abc.abstractmethod
+    async def producer(self, dsn: str) -> Producer: ...
+
+    @abc.abstractmethod
+    async def work(
+        self,
+        dsn: str,
+        concurrency: int,
+        on_job: OnJob,
+        stop: asyncio.Event,
+        ready: Callable[[], None],
+    ) -> dict[str, float]:
+        """Run the system's worker with `concurrency` until `stop` is set, then shut down
+        gracefully. Call `ready()` once it is about to take jobs. Returns worker-side
+        completion times (job key -> epoch seconds) when `completion_source == "worker"`."""
+
+    def remaining(self, conn: psycopg.Connection) -> int | None:
+        """Jobs enqueued but not yet completed, when the system can say cheaply."""
+        return None
+
+    def completions(self, conn: psycopg.Connection, since: float | None) -> list[tuple[str, float]]:
+        """(job key, completion epoch seconds) of completed jobs, optionally only since `since`."""
+        return []

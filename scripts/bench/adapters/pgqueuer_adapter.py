@@ -1,0 +1,108 @@
+"""pgqueuer: `PgQueuer` over a psycopg async connection (autocommit), one entrypoint.
+
+Worker: `PgQueuer.run(batch_size=..., max_concurrent_tasks=concurrency)`, LISTEN/NOTIFY
+wake-ups as shipped. Producer: batch `Queries.enqueue(list, list, list)`.
+Completion time: `pgqueuer_log.created` of the `successful` row (written when the job is
+deleted from the queue table).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+
+from bench.adapters.base import Adapter, OnJob, Producer
+
+ENTRYPOINT = "bench_noop"
+
+
+class _PgqProducer(Producer):
+    def __init__(self, conn: psycopg.AsyncConnection, queries: Any) -> None:
+        self.conn = conn
+        self.queries = queries
+
+    async def enqueue(self, seqs: Sequence[int]) -> None:
+        n = len(seqs)
+        await self.queries.enqueue([ENTRYPOINT] * n, [json.dumps({"seq": s}).encode() for s in seqs], [0] * n)
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
+class PgqueuerAdapter(Adapter):
+    name = "pgqueuer"
+    label = "pgqueuer"
+    dist = "pgqueuer"
+    hot_tables = ("pgqueuer",)
+
+    def available(self) -> str | None:
+        try:
+            import pgqueuer  # noqa: F401
+        except ImportError:
+            return "pgqueuer is not installed (see requirements-bench.txt)"
+        return None
+
+    async def _queries(self, dsn: str) -> tuple[psycopg.AsyncConnection, Any]:
+        from pgqueuer.db import PsycopgDriver
+        from pgqueuer.queries import Queries
+
+        conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+        return conn, Queries(PsycopgDriver(conn))
+
+    async def setup(self, dsn: str) -> None:
+        conn, queries = await self._queries(dsn)
+        async with conn:
+            await queries.install()
+
+    async def producer(self, dsn: str) -> Producer:
+        conn, queries = await self._queries(dsn)
+        return _PgqProducer(conn, queries)
+
+    async def work(
+        self,
+        dsn: str,
+        concurrency: int,
+        on_job: OnJob,
+        stop: asyncio.Event,
+        ready: Callable[[], None],
+    ) -> dict[str, float]:
+        from pgqueuer import PgQueuer
+        from pgqueuer.models import Job
+
+        conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+        pgq = PgQueuer.from_psycopg_connection(conn)
+
+        @pgq.entrypoint(ENTRYPOINT)
+        async def noop(job: Job) -> None:
+            on_job(str(job.id), int(json.loads(job.payload or b"{}")["seq"]))
+
+        batch = max(1, min(10, concurrency // 2))  # pgqueuer requires max_concurrent >= 2 x batch
+
+        async def stopper() -> None:
+            await stop.wait()
+            pgq.shutdown.set()
+
+        stop_task = asyncio.create_task(stopper())
+        ready()
+        try:
+            await pgq.run(batch_size=batch, max_concurrent_tasks=max(concurrency, 2 * batch))
+        finally:
+            stop_task.cancel()
+            await conn.close()
+        return {}
+
+    def remaining(self, conn: psycopg.Connection) -> int | None:
+        row = conn.execute("SELECT count(*) FROM pgqueuer").fetchone()
+        return int(row[0]) if row else 0
+
+    def completions(self, conn: psycopg.Connection, since: float | None) -> list[tuple[str, float]]:
+        rows = conn.execute(
+            "SELECT job_id::text, extract(epoch FROM created)::float8 FROM pgqueuer_log "
+            "WHERE status = 'successful' AND created >= to_timestamp(%s)",
+            (since or 0.0,),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]

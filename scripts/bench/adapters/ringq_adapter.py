@@ -1,0 +1,102 @@
+"""ringq: `AsyncQueue` + `Worker(queue, registry, concurrency=...)` with its defaults
+(claim batch = concurrency, outbox flushes closures in batches, leader-elected maintenance
+on). Producer: `AsyncQueue.enqueue_many`. Completion time: `done.finished_at` (the
+complete transaction's `now`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import psycopg
+
+from bench.adapters.base import Adapter, OnJob, Producer
+
+SCHEMA = "ringq"
+TASK = "bench_noop"
+QUEUE = "bench"
+
+
+class _RingqProducer(Producer):
+    def __init__(self, queue: Any) -> None:
+        self.queue = queue
+
+    async def enqueue(self, seqs: Sequence[int]) -> None:
+        from ringq.types import Job
+
+        await self.queue.enqueue_many([Job(TASK, {"seq": s}, queue=QUEUE) for s in seqs])
+
+    async def close(self) -> None:
+        await self.queue.close()
+
+
+class RingqAdapter(Adapter):
+    name = "ringq"
+    label = "ringq"
+    dist = "ringq"
+    hot_tables = ("ready", "claims", "closures", "done", "heartbeats", "lanes")
+
+    def available(self) -> str | None:
+        try:
+            from ringq.aclient import AsyncQueue  # noqa: F401
+            from ringq.install import install  # noqa: F401
+            from ringq.worker.runtime import Worker  # noqa: F401
+        except ImportError as exc:
+            return f"ringq client/worker not importable: {exc}"
+        return None
+
+    async def setup(self, dsn: str) -> None:
+        from ringq.install import install
+
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            install(conn, schema=SCHEMA)
+
+    async def producer(self, dsn: str) -> Producer:
+        from ringq.aclient import AsyncQueue
+
+        return _RingqProducer(AsyncQueue(dsn, schema=SCHEMA, pool_size=1))
+
+    async def work(
+        self,
+        dsn: str,
+        concurrency: int,
+        on_job: OnJob,
+        stop: asyncio.Event,
+        ready: Callable[[], None],
+    ) -> dict[str, float]:
+        from ringq.aclient import AsyncQueue
+        from ringq.registry import JobContext, Registry
+        from ringq.worker.runtime import Worker
+
+        registry = Registry()
+
+        @registry.task(TASK)
+        async def noop(ctx: JobContext) -> None:
+            on_job(str(ctx.job_id), int(ctx.payload["seq"]))
+
+        queue = AsyncQueue(dsn, schema=SCHEMA)
+        worker = Worker(queue, registry, concurrency=concurrency, conninfo=dsn)
+        run = asyncio.create_task(worker.run())
+        ready()
+        await stop.wait()
+        await worker.stop(10.0)
+        await run
+        await queue.close()
+        return {}
+
+    def remaining(self, conn: psycopg.Connection) -> int | None:
+        row = conn.execute(
+            f"SELECT (SELECT count(*) FROM {SCHEMA}.ready) - "
+            f"(SELECT count(*) FROM {SCHEMA}.done WHERE outcome = 'completed')"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def completions(self, conn: psycopg.Connection, since: float | None) -> list[tuple[str, float]]:
+        rows = conn.execute(
+            f"SELECT job_id::text, extract(epoch FROM finished_at)::float8 FROM {SCHEMA}.done "
+            "WHERE outcome = 'completed' AND finished_at >= to_timestamp(%s)",
+            (since or 0.0,),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]

@@ -8,12 +8,13 @@ import random
 import threading
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 
 from ringq import (
     Backoff,
+    ClaimedJob,
     Completion,
     Failure,
     Job,
@@ -64,7 +65,8 @@ def test_mixed_workload_accounts_for_every_job(db_url: str, schema: str, q_rows:
                 continue
             if rng.random() < 0.05:
                 time.sleep(LEASE * 1.5)  # stall: these attempts may be rescued under us
-            done, fails = [], []
+            done: list[ClaimedJob] = []
+            fails: list[ClaimedJob] = []
             for job in batch:
                 (fails if rng.random() < 0.2 else done).append(job)
             outcomes = q.complete_many([Completion(j.job_id, j.run_lease) for j in done])
@@ -97,10 +99,11 @@ def test_mixed_workload_accounts_for_every_job(db_url: str, schema: str, q_rows:
         while not stop.is_set():
             q.promote()
             q.rescue()
-            for ring in ("queue", "claim"):
+            rings: tuple[Literal["queue", "claim"], ...] = ("queue", "claim")
+            for ring in rings:
                 try:
-                    q.prune(ring)  # type: ignore[arg-type]
-                    q.rotate(ring)  # type: ignore[arg-type]
+                    q.prune(ring)
+                    q.rotate(ring)
                 except (PruneBlocked, MaintenanceBusy):
                     pass
             time.sleep(0.02)

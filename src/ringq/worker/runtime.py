@@ -187,6 +187,7 @@ class Worker:
                 await self._wait(self._capacity, None)
                 continue
             if free < self._min_claim and self._running:
+                self._capacity.clear()
                 await self._wait(self._capacity, 0.01)
                 free = self.concurrency - len(self._running)
             limit = min(free, self.claim_batch)
@@ -321,6 +322,10 @@ class Worker:
                     extra={"error": str(exc), "pending": len(self.outbox)},
                 )
                 await asyncio.sleep(min(_RETRY_CAP, _RETRY_BASE * 2**failures))
+            except Exception:
+                failures += 1
+                log.exception("flush failed; closures kept for retry", extra={"pending": len(self.outbox)})
+                await asyncio.sleep(min(_RETRY_CAP, _RETRY_BASE * 2**failures))
 
     async def _flush_once(self) -> None:
         self._account(await self.outbox.flush())
@@ -346,6 +351,10 @@ class Worker:
             except Exception:
                 log.exception("on_completed hook failed")
 
+    @staticmethod
+    def _remaining(limit: float | None, reserve: float) -> float | None:
+        return None if limit is None else max(0.0, limit - reserve - time.monotonic())
+
     async def _shutdown(self, deadline: float | None) -> StopReport:
         started = time.monotonic()
         limit = None if deadline is None else started + max(0.0, deadline)
@@ -356,7 +365,13 @@ class Worker:
         if self.leader is not None:
             self.leader.stop()
         if self._claim_task is not None:
-            await self._claim_task
+            # A claim in flight normally returns in milliseconds; with the database gone it could
+            # sit in the pool for its full timeout. Past the deadline, cancel it: if it had in fact
+            # committed, its attempts are orphaned and rescued after their lease, never lost.
+            await asyncio.wait({self._claim_task}, timeout=self._remaining(limit, reserve))
+            if not self._claim_task.done():
+                self._claim_task.cancel()
+                await asyncio.gather(self._claim_task, return_exceptions=True)
         finished = abandoned = 0
         pending: set[asyncio.Task[Any]] = set(self._running.values())
         if pending:
@@ -381,8 +396,12 @@ class Worker:
         failures = 0
         while len(self.outbox):
             try:
-                await self._flush_once()
-            except psycopg.OperationalError as exc:
+                # At least a brief try even at deadline 0: finished work is worth one commit.
+                remaining = self._remaining(limit, 0.0)
+                await asyncio.wait_for(
+                    self._flush_once(), timeout=None if remaining is None else max(remaining, 0.25)
+                )
+            except (psycopg.OperationalError, TimeoutError) as exc:
                 failures += 1
                 if limit is not None and time.monotonic() >= limit:
                     log.error("final flush failed; attempts left for rescue", extra={"error": str(exc)})

@@ -157,7 +157,7 @@ def run_demo(
     *,
     jobs: int = 1000,
     workers: int = 2,
-    concurrency: int = 64,
+    concurrency: int = 256,
     rate: float | None = None,
     timeout: float = 600.0,
     keep_schema: bool = False,

@@ -102,7 +102,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser("demo", parents=[common], help="run N no-op jobs and report throughput/latency")
     p.add_argument("--jobs", type=positive_int, default=10_000)
     p.add_argument("--workers", type=positive_int, default=2, help="worker processes (default 2)")
-    p.add_argument("--concurrency", type=positive_int, default=64, help="concurrency per worker (default 64)")
+    p.add_argument(
+        "--concurrency", type=positive_int, default=256, help="concurrency per worker process (default 256)"
+    )
     p.add_argument("--rate", type=positive_float, default=None, help="pace enqueues at this many jobs/s")
     p.add_argument("--timeout", type=positive_float, default=600.0, help="give up after this many seconds")
     p.add_argument("--json", action="store_true", help="print the result as JSON")

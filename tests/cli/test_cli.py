@@ -182,6 +182,7 @@ def test_dlq_list_retry_and_purge(
         ("json:no_such_attr", "has no attribute 'no_such_attr'"),
         ("json:dumps", "not a ringq Registry"),
         ("worker_sample_app:not_a_registry", "is a dict, not a ringq Registry"),
+        ("worker_sample_app:registry", "cannot connect to the database"),  # a good app, no database
     ],
 )
 def test_a_bad_app_is_one_line(

@@ -71,10 +71,6 @@ class Outbox:
         if len(self._items) == 1 or len(self._items) >= self.batch_size:
             self._wakeup.set()
 
-    def drop(self, key: tuple[int, int]) -> bool:
-        """Forget a buffered closure whose attempt is known to be closed already."""
-        return self._items.pop(key, None) is not None
-
     async def wait_ready(self) -> None:
         """Return when a flush is due: a full batch, or `interval` after the first buffered item."""
         while not self._items:

@@ -295,16 +295,14 @@ class Worker:
         return list(self._running) + self.outbox.attempts()
 
     def _on_lost(self, attempts: list[Attempt]) -> None:
+        """Cancel running attempts the database says are closed. Buffered (finished) ones are left
+        to the flush: it learns who closed them — possibly our own earlier, ambiguous commit."""
         for key in attempts:
-            self.metrics.lease_lost.inc()
             task = self._running.get(key)
-            if task is not None:
+            if task is not None and key not in self._lost:
+                self.metrics.lease_lost.inc()
                 self._lost.add(key)
                 task.cancel()
-            elif self.outbox.drop(key):
-                log.warning(
-                    "lease lost before flush; result discarded", extra={"job_id": key[0], "run_lease": key[1]}
-                )
 
     # -- closing --------------------------------------------------------------------------
     async def _flush_loop(self) -> None:

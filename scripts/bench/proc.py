@@ -34,8 +34,11 @@ def worker_main(
     stop_evt: Event,
     handled: Synchronized,  # type: ignore[type-arg]
     out_path: str,
+    go_evt: Event | None = None,
 ) -> None:
-    """Run `name`'s worker until `stop_evt`; record (job key, seq, start time) per handler call."""
+    """Run `name`'s worker until `stop_evt`; record (job key, seq, start time) per handler call.
+    With `go_evt`, the process starts up (imports, adapter) but runs the worker only once it
+    is set, so its start-up can overlap a drain's enqueue phase."""
     _quiet()
     adapter = get_adapter(name)
     records: list[tuple[str, int, float]] = []
@@ -54,6 +57,8 @@ def worker_main(
             handled.value = len(records)
             stop.set()
 
+        if go_evt is not None:
+            await asyncio.get_running_loop().run_in_executor(None, go_evt.wait)
         watcher = asyncio.create_task(watch())
         try:
             return await adapter.work(dsn, concurrency, on_job, stop, ready_evt.set)

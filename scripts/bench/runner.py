@@ -49,6 +49,9 @@ class Settings:
     sample: float = 0.5
     grace: float = 20.0
     ready_timeout: float = 90.0
+    # wait for backends' statistics to reach pg_stat_* (flushed at most once a second)
+    stats_settle: float = 1.1
+    warmup: float = 0.5
 
 
 @dataclass
@@ -61,6 +64,18 @@ class Runner:
     on_worker_pid: Callable[[int], None] | None = None
     before_drop: Callable[[Monitor], None] | None = None
     _runs: int = 0
+    _children: list[Any] = field(default_factory=list)
+
+    def _reap(self) -> None:
+        """Terminate children a failed run left behind (our own processes only, by handle)."""
+        for proc in self._children:
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(5)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(5)
+        self._children.clear()
 
     # ---------------------------------------------------------------- databases
     def prepare(self, adapter: Adapter) -> None:
@@ -74,6 +89,10 @@ class Runner:
         self._runs += 1
         name = f"bench_{adapter.name}_{self._runs}"
         tpl = self.templates.get(adapter.name)
+        if tpl is None:  # not prepared: install into the fresh database itself
+            dsn = self.server.create_db(name)
+            asyncio.run(adapter.setup(dsn))
+            return name, dsn
         for attempt in range(20):
             try:
                 return name, self.server.create_db(name, template=tpl)
@@ -85,24 +104,30 @@ class Runner:
         raise AssertionError("unreachable")
 
     # ---------------------------------------------------------------- processes
-    def _start_worker(self, adapter: Adapter, dsn: str, tag: str) -> tuple[Any, Any, Any, Any, str]:
+    def _spawn_worker(
+        self, adapter: Adapter, dsn: str, tag: str, go: Any = None
+    ) -> tuple[Any, Any, Any, Any, str]:
         ready, stop = CTX.Event(), CTX.Event()
         handled = CTX.Value("q", 0)
         out = os.path.join(self.tmp, f"{tag}.worker.pkl")
         proc = CTX.Process(
             target=worker_main,
-            args=(adapter.name, dsn, self.settings.concurrency, ready, stop, handled, out),
+            args=(adapter.name, dsn, self.settings.concurrency, ready, stop, handled, out, go),
             daemon=False,  # chancy's worker starts processes of its own
         )
         proc.start()
+        self._children.append(proc)
         if self.on_worker_pid is not None and proc.pid is not None:
             self.on_worker_pid(proc.pid)
+        return proc, ready, stop, handled, out
+
+    def _await_ready(self, adapter: Adapter, spawned: tuple[Any, Any, Any, Any, str]) -> None:
+        proc, ready, stop, _handled, out = spawned
         deadline = time.time() + self.settings.ready_timeout
         while not ready.wait(0.1):
             if not proc.is_alive() or time.time() > deadline:
                 self._stop_worker(proc, stop, out)
                 raise RunError(f"{adapter.name} worker did not start")
-        return proc, ready, stop, handled, out
 
     def _stop_worker(self, proc: Any, stop: Any, out: str) -> dict[str, Any]:
         stop.set()
@@ -127,6 +152,7 @@ class Runner:
             target=producer_main, args=(adapter.name, dsn, plan, start, progress, out), daemon=True
         )
         proc.start()
+        self._children.append(proc)
         return proc, start, progress, out
 
     @staticmethod
@@ -161,6 +187,9 @@ class Runner:
         mon = Monitor(self.server, dbname)
         try:
             before = mon.snapshot()
+            go = CTX.Event()
+            spawned = self._spawn_worker(adapter, dsn, tag, go=go)  # starts up while we enqueue
+            wproc, _ready, wstop, handled, wout = spawned
             pproc, pstart, pprog, pout = self._start_producer(
                 adapter, dsn, {"mode": "drain", "n": n, "batch": self.settings.drain_batch}, tag
             )
@@ -172,10 +201,11 @@ class Runner:
             if "error" in prod:
                 raise RunError(f"{adapter_name} producer failed:\n{prod['error']}")
             enq_elapsed = prod["t_end"] - prod["t0"]
-            time.sleep(1.1)  # let the producer's stats reach pg_stat_database
+            time.sleep(self.settings.stats_settle)  # let the producer's stats reach pg_stat_database
             mid = mon.snapshot()
 
-            wproc, _ready, wstop, handled, wout = self._start_worker(adapter, dsn, tag)
+            go.set()
+            self._await_ready(adapter, spawned)
             t_ready = time.time()
             completions: dict[str, float] = {}
             deadline = time.time() + max(120.0, n / 50.0)
@@ -203,11 +233,12 @@ class Runner:
                 raise RunError(f"{adapter_name} worker failed:\n{wres['error']}")
             if finished_at is None:
                 raise RunError(f"{adapter_name} did not drain {n} jobs (handled {handled.value})")
-            time.sleep(1.1)
+            time.sleep(self.settings.stats_settle)
             after = mon.snapshot()
             self._collect(adapter, mon, completions, None)
             completions.update(wres.get("done", {}))
         finally:
+            self._reap()
             if self.before_drop is not None:
                 with contextlib.suppress(psycopg.Error):
                     self.before_drop(mon)
@@ -262,14 +293,12 @@ class Runner:
         holder: psycopg.Connection | None = None
         dead: list[tuple[float, dict[str, int]]] = []
         try:
-            wproc, _ready, wstop, handled, wout = self._start_worker(adapter, dsn, tag)
-            pproc, pstart, pprog, pout = self._start_producer(
-                adapter,
-                dsn,
-                {"mode": "rate", "rate": rate, "duration": duration, "tick": self.settings.tick},
-                tag,
-            )
-            time.sleep(0.5)  # worker warm-up; producer connects meanwhile
+            plan = {"mode": "rate", "rate": rate, "duration": duration, "tick": self.settings.tick}
+            spawned = self._spawn_worker(adapter, dsn, tag)
+            wproc, _ready, wstop, handled, wout = spawned
+            pproc, pstart, pprog, pout = self._start_producer(adapter, dsn, plan, tag)
+            self._await_ready(adapter, spawned)
+            time.sleep(self.settings.warmup)  # worker warm-up; the producer connects meanwhile
             before = mon.snapshot()
             if hold_snapshot:
                 holder = psycopg.connect(dsn)
@@ -320,12 +349,13 @@ class Runner:
                 raise RunError(f"{adapter_name} producer failed:\n{prod['error']}")
             if "error" in wres:
                 raise RunError(f"{adapter_name} worker failed:\n{wres['error']}")
-            time.sleep(1.1)
+            time.sleep(self.settings.stats_settle)
             after = mon.snapshot()
             self._collect(adapter, mon, completions, None)
             completions.update(wres.get("done", {}))
             dead.append((round(time.time() - t0, 3), mon.dead_tuples()))
         finally:
+            self._reap()
             if holder is not None:
                 with contextlib.suppress(psycopg.Error):
                     holder.close()

@@ -91,7 +91,7 @@ class Server:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
             if template:
                 conn.execute(
-                    sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY file_copy").format(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
                         sql.Identifier(name), sql.Identifier(template)
                     )
                 )

@@ -1,0 +1,93 @@
+"""Smoke test of the benchmark harness (scripts/bench.py) so it cannot rot.
+
+Runs the raw SQL baseline and ringq through the real harness - fresh template databases,
+worker and producer processes, stats snapshots, analysis and the report - on ~200 jobs.
+The peers are not installed in the dev venv and are not exercised here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+
+from bench import report  # noqa: E402
+from bench.metrics import analyse_jobs, depth_series, percentile  # noqa: E402
+from bench.runner import Runner, Settings  # noqa: E402
+from bench.server import Server  # noqa: E402
+
+
+def test_percentiles_and_job_join() -> None:
+    assert percentile([], 50) is None
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.0
+    assert percentile([float(i) for i in range(100)], 99) == 98.0
+    batches = [(0, 2, 10.0), (2, 3, 11.0)]
+    records = [("a", 0, 10.5), ("b", 1, 10.6), ("c", 2, 11.2), ("c", 2, 11.3)]
+    jobs = analyse_jobs(batches, records, {"a": 10.7, "b": 10.8, "c": 11.5})
+    assert jobs["started"] == 3 and jobs["duplicates"] == 1 and jobs["completed_seen"] == 3
+    assert jobs["start_latency"]["max"] == pytest.approx(0.6)
+    assert jobs["completion_latency"]["p50"] == pytest.approx(0.7)
+    assert depth_series([10.0, 10.0, 11.0], [10.5, 10.6, 11.2], 10.0, 11.0, step=0.5) == [
+        (0.0, 2),
+        (0.5, 1),
+        (1.0, 1),
+    ]
+
+
+def test_bad_argument_is_one_line() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPTS / "bench.py"), "--rates", "fast", "--no-reexec"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--rates" in lines[0], proc.stderr
+
+
+def test_raw_and_ringq_through_the_harness(db_url: str) -> None:
+    settings = Settings(concurrency=8, drain_batch=100, grace=10.0, stats_settle=0.3, warmup=0.2)
+    runner = Runner(Server(url=db_url), settings)
+    results: dict[str, Any] = {
+        "systems": ["ringq", "raw"],
+        "labels": {"ringq": "ringq", "raw": "raw SQL"},
+        "versions": {},
+        "config": {"drain_n": 200, "concurrency": 8, "reps": 1, "rates": [100.0], "duration": 1.0},
+        "drain": {},
+        "sweep": {},
+    }
+    from bench.adapters import get_adapter
+
+    runner.prepare(get_adapter("ringq"))  # from a template; raw installs into each fresh database
+
+    drain = runner.drain("ringq", 200, lambda _a, _b: None)
+    assert drain["started"] == 200 and drain["duplicates"] == 0, drain
+    assert drain["completed_seen"] == 200  # completion commits read back from ringq's tables
+    assert drain["drain_rate"] > 0 and drain["enqueue_rate"] > 0
+    assert drain["cost"]["commits"] > 0 and drain["cost"]["wal_bytes"] > 0
+    results["drain"]["ringq"] = [drain]
+
+    offered = runner.offered("raw", 200.0, 1.0, lambda _a, _b: None)
+    assert offered["enqueued"] >= 180, offered
+    assert offered["started"] == offered["enqueued"] and offered["duplicates"] == 0
+    assert offered["completion_coverage"] > 0.98
+    assert offered["start_latency"]["p50"] is not None and offered["dead_tuples"]
+    assert offered["cost"]["wal_bytes"] > 0
+    results["sweep"]["raw"] = [offered]
+    results["config"]["rates"] = [200.0]
+    results["bloat_rate"] = 200.0
+
+    results["targets"] = report.targets(results)
+    assert any("drain" in t["target"] for t in results["targets"])
+    console = Console(record=True, width=160)
+    report.render(results, console)
+    text = console.export_text()
+    assert "1. drain" in text and "2. offered load" in text and "targets" in text

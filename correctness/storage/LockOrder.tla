@@ -337,22 +337,20 @@ LockGraphAcyclic == \A r \in Resources : <<r, r>> \notin Closure[6]
 -----------------------------------------------------------------------------
 (* Dynamic model: transactions interleaving lock by lock. *)
 
-Idle == "idle"
+VARIABLE txns
+    \* txns[i], for each transaction instance i in flight (and only those, so a
+    \* counterexample shows just the transactions involved):
+    \*   variant  the plan it runs
+    \*   pc       index of its next lock request (Len + 1: all taken, commit next)
+    \*   held     the locks it holds, as [res, mode] records
 
-VARIABLES
-    variant,   \* variant[i]: the plan instance i is running, or Idle
-    pc,        \* pc[i]: index of its next lock request (Len + 1: all taken, commit next)
-    held       \* held[i]: the locks i holds, as [res, mode] records (a function of
-               \* variant and pc, kept as a variable so it is not recomputed per state)
+vars == <<txns>>
 
-vars == <<variant, pc, held>>
-
-Plan(i) == Live[variant[i]]
-InFlight == {i \in Inst : variant[i] # Idle}
-Requesting(i) == variant[i] # Idle /\ pc[i] <= Len(Plan(i))
-Req(i) == Plan(i)[pc[i]]
-
-Held(i) == held[i]
+InFlight == DOMAIN txns
+Plan(i) == Live[txns[i].variant]
+Requesting(i) == txns[i].pc <= Len(Plan(i))
+Req(i) == Plan(i)[txns[i].pc]
+Held(i) == txns[i].held
 Lock(s) == [res |-> s.res, mode |-> s.mode]
 
 Grantable(i) ==
@@ -367,43 +365,35 @@ WaitsFor(i, j) ==
     /\ \E h \in Held(j) : h.res = Req(i).res /\ Conflicts(h.mode, Req(i).mode)
 
 TypeOK ==
-    \A i \in Inst :
-        /\ variant[i] \in UsedVariants \cup {Idle}
-        /\ pc[i] \in 0 .. 30
-        /\ \A h \in held[i] : h \in {Lock(s) : s \in AllSteps}
+    /\ InFlight \subseteq Inst
+    /\ \A i \in InFlight :
+        /\ txns[i].variant \in InstVariants[i]
+        /\ txns[i].pc \in 1 .. (Len(Plan(i)) + 1)
+        /\ txns[i].held \subseteq {Lock(s) : s \in AllSteps}
 
-Init ==
-    /\ variant = [i \in Inst |-> Idle]
-    /\ pc = [i \in Inst |-> 0]
-    /\ held = [i \in Inst |-> {}]
+Init == txns = [i \in {} |-> 0]
 
 Begin(i, v) ==
-    /\ variant[i] = Idle
     /\ Cardinality(InFlight) < MaxInFlight
-    /\ variant' = [variant EXCEPT ![i] = v]
-    /\ pc' = [pc EXCEPT ![i] = 1]
-    /\ UNCHANGED held
+    /\ txns' = [j \in InFlight \cup {i} |->
+                   IF j = i THEN [variant |-> v, pc |-> 1, held |-> {}] ELSE txns[j]]
 
 \* The lock is granted (or the probe of a lost unique key returns).
 Acquire(i) ==
     /\ Requesting(i)
     /\ Grantable(i)
-    /\ pc' = [pc EXCEPT ![i] = @ + 1]
-    /\ held' = IF Req(i).hold THEN [held EXCEPT ![i] = @ \cup {Lock(Req(i))}] ELSE held
-    /\ UNCHANGED variant
+    /\ txns' = [txns EXCEPT ![i].pc = @ + 1,
+                            ![i].held = IF Req(i).hold THEN @ \cup {Lock(Req(i))} ELSE @]
 
 \* SKIP LOCKED: the row is passed over and the statement goes on.
 SkipLocked(i) ==
     /\ Requesting(i)
     /\ Req(i).how = "skip"
     /\ ~Grantable(i)
-    /\ pc' = [pc EXCEPT ![i] = @ + 1]
-    /\ UNCHANGED <<variant, held>>
+    /\ txns' = [txns EXCEPT ![i].pc = @ + 1]
 
-Finish(i) ==
-    /\ variant' = [variant EXCEPT ![i] = Idle]
-    /\ pc' = [pc EXCEPT ![i] = 0]
-    /\ held' = [held EXCEPT ![i] = {}]
+\* Commit or roll back: every lock is released.
+Finish(i) == txns' = [j \in InFlight \ {i} |-> txns[j]]
 
 \* NOWAIT fails at once (55P03); lock_timeout expires while waiting: roll back.
 GiveUp(i) ==
@@ -413,17 +403,12 @@ GiveUp(i) ==
     /\ Finish(i)
 
 Commit(i) ==
-    /\ variant[i] # Idle
-    /\ pc[i] = Len(Plan(i)) + 1
+    /\ txns[i].pc = Len(Plan(i)) + 1
     /\ Finish(i)
 
 Next ==
-    \E i \in Inst :
-        \/ \E v \in InstVariants[i] : Begin(i, v)
-        \/ Acquire(i)
-        \/ SkipLocked(i)
-        \/ GiveUp(i)
-        \/ Commit(i)
+    \/ \E i \in Inst \ InFlight : \E v \in InstVariants[i] : Begin(i, v)
+    \/ \E i \in InFlight : Acquire(i) \/ SkipLocked(i) \/ GiveUp(i) \/ Commit(i)
 
 Spec == Init /\ [][Next]_vars
 

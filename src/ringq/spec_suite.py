@@ -254,7 +254,7 @@ def select(
     for e in entries:
         if only and not any(o in (e.name, e.spec, e.cfg, Path(e.spec).stem) for o in only):
             continue
-        if e.slow and not include_slow and not only:
+        if e.slow and not include_slow:
             continue
         chosen.append(e)
     return chosen

@@ -98,7 +98,7 @@ def test_run_suite_selects_entries_and_leaves_out_slow_ones(tmp_path: Path) -> N
     run_suite(cdir, include_slow=False, checker=checker, console=quiet)
     assert seen == ["Spec.cfg"]
     seen.clear()
-    run_suite(cdir, only=["Slow"], include_slow=False, checker=checker, console=quiet)
+    run_suite(cdir, only=["Slow"], checker=checker, console=quiet)
     assert seen == ["Slow.cfg"]
 
 

@@ -87,7 +87,7 @@ class Explorer:
 
     def successors(self, st: State) -> list[tuple[str, State]]:
         target = PDict()
-        c = Ctx(self.sdict(st), target)
+        c = Ctx(self.sdict(st), target, {})
         out: list[tuple[str, State]] = []
         assert self.m.next is not None
         self.m.next(c, {}, self._collect(c, target, out))
@@ -168,7 +168,7 @@ class Explorer:
         frontier: list[tuple[Any, State]] = []
         for _label, st in self.initial_states():
             self.generated += 1
-            c = Ctx(self.sdict(st))
+            c = Ctx(self.sdict(st), None, {})
             if not self.in_model(st, c):
                 continue
             k = self.key(st)
@@ -227,7 +227,7 @@ class Explorer:
                             self._holds(f, ca, {}, "ACTION_CONSTRAINT") for _, f in m.action_constraints
                         ):
                             continue
-                    c = Ctx(self.sdict(t))
+                    c = Ctx(self.sdict(t), None, {})
                     if m.constraints and not self.in_model(t, c):
                         continue
                     kt = self.key(t)

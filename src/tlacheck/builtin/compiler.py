@@ -91,6 +91,48 @@ INFIX_SYMBOL_TEXT = {
 TEMPORAL_PREFIX = {"always", "eventually"}
 
 
+# Node types whose value is worth caching when it turns out to be constant.
+HOISTABLE = frozenset(
+    {
+        "bound_infix_op",
+        "bound_prefix_op",
+        "bound_op",
+        "set_of_functions",
+        "set_of_records",
+        "set_map",
+        "set_filter",
+        "finite_set_literal",
+        "function_literal",
+        "choose",
+        "tuple_literal",
+        "record_literal",
+        "parentheses",
+        "if_then_else",
+        "case",
+    }
+)
+
+
+def _cache_constant(f: Fn) -> Fn:
+    """Evaluate f once in a constant context; fall back to f whenever it needs the state."""
+    state = [0, None]  # 0 untried, 1 constant, 2 not constant
+
+    def cached(c: Ctx, e: dict[str, Any]) -> Any:
+        st = state[0]
+        if st == 1:
+            return state[1]
+        if st == 0:
+            try:
+                state[1] = f(CONST_CTX, {})
+                state[0] = 1
+                return state[1]
+            except (NeedsState, EvalError, KeyError):
+                state[0] = 2
+        return f(c, e)
+
+    return cached
+
+
 class Found(Exception):
     """Raised to stop an enumeration early (ENABLED)."""
 
@@ -111,6 +153,8 @@ class Compiler:
         self.variables: list[str] = []
         self.assumptions: list[tuple[Node, ModScope]] = []
         self.scoped_overrides: dict[tuple[str, str], str] = {}
+        self._state_level_memo: dict[int, bool] = {}
+        self._primed_memo: dict[int, set[str]] = {}
 
     # ------------------------------------------------------------------ loading modules
 
@@ -287,8 +331,11 @@ class Compiler:
         return self._fn_literal_from(pats, sets, body)
 
     def eval0(self, d: OpDef) -> Fn:
-        """Closure for a reference to a zero-arity definition; constant ones are cached."""
+        """Closure for a reference to a zero-arity definition.
+
+        Constant ones are evaluated once; state-level ones once per state (Ctx.cache)."""
         f = self.op_fn(d)
+        per_state = self.state_level(d)
 
         def ref(c: Ctx, e: dict[str, Any]) -> Any:
             if d.const_state == 1:
@@ -302,9 +349,45 @@ class Compiler:
                     d.const_state = 2
                 except EvalError:
                     d.const_state = 2
+            cache = c.cache
+            if per_state and cache is not None:
+                try:
+                    return cache[d]
+                except KeyError:
+                    v = cache[d] = f(c, {})
+                    return v
             return f(c, {})
 
         return ref
+
+    def state_level(self, d: OpDef, visiting: set[int] | None = None) -> bool:
+        """True if d's value depends only on the current state (no primes/ENABLED, transitively)."""
+        memo = self._state_level_memo
+        key = id(d)
+        if key in memo:
+            return memo[key]
+        visiting = visiting or set()
+        if key in visiting:
+            return True
+        visiting.add(key)
+        ok = True
+        stack = [d.body]
+        while stack and ok:
+            x = stack.pop()
+            t = x.type
+            if t in ("prime", "unchanged", "enabled", "step_expr_or_stutter", "step_expr_no_stutter"):
+                ok = False
+            elif t in ("prefixed_op", "subexpression"):
+                ok = False
+            elif t == "identifier_ref":
+                dd = d.ms.lookup(d.ms.module.text(x))
+                if isinstance(dd, OpDef):
+                    ok = self.state_level(dd, visiting)
+                elif isinstance(dd, SubstDef):
+                    ok = False
+            stack.extend(x.children)
+        memo[key] = ok
+        return ok
 
     def op_value(self, node: Node, ms: ModScope, loc: Loc, arity: int) -> Fn:
         """An argument passed for an operator parameter: returns callable(c, *args)."""
@@ -390,7 +473,31 @@ class Compiler:
         m = getattr(self, "x_" + t, None)
         if m is None:
             raise self.err(ms, node, t)
-        return m(node, ms, loc)  # type: ignore[no-any-return]
+        f: Fn = m(node, ms, loc)
+        if t in HOISTABLE and self._maybe_constant(node, ms, loc):
+            return _cache_constant(f)
+        return f
+
+    def _maybe_constant(self, node: Node, ms: ModScope, loc: Loc) -> bool:
+        """No bound names, variables, primes or @ syntactically: worth trying to evaluate once."""
+        stack = [node]
+        while stack:
+            x = stack.pop()
+            t = x.type
+            if t in ("prime", "prev_func_val", "enabled", "unchanged"):
+                return False
+            if t == "identifier_ref":
+                name = self.text(ms, x)
+                if name in loc:
+                    return False
+                if isinstance(ms.lookup(name), VarDef | SubstDef):
+                    return False
+            elif t in ("quantifier_bound", "lambda", "let_in", "prefixed_op", "subexpression"):
+                # bound names introduced inside are fine at runtime; the check below stays conservative
+                if t in ("prefixed_op", "subexpression", "let_in"):
+                    return False
+            stack.extend(x.named_children)
+        return True
 
     def x_parentheses(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
         return self.expr(kids(n)[0], ms, loc)
@@ -557,7 +664,7 @@ class Compiler:
                 raise SemanticError(f"{name} expects {len(d.params)} arguments at {ms.where(n)}")
             if not d.params:
                 return self.eval0(d)
-            if any(a0 == 0 and _has_prime(x) for (_, a0), x in zip(d.params, args, strict=True)):
+            if self._needs_by_name(d, args):
                 return self._inline_call(d, args, ams, aloc)
             afs = self._args(d.params, args, ams, aloc)
             names = [p for p, _ in d.params]
@@ -590,13 +697,37 @@ class Compiler:
         """Body scope for a call whose primed arguments are substituted by name."""
         loc_b: Loc = {}
         strict: list[tuple[str, Fn]] = []
+        primed = self._primed_params(d)
         for (p, arity), a in zip(d.params, args, strict=True):
-            if arity == 0 and _has_prime(a):
+            if arity == 0 and (_has_prime(a) or p in primed):
                 loc_b[p] = ("subst", a, ams, aloc)  # type: ignore[assignment]
             else:
                 loc_b[p] = "op" if arity else "val"
                 strict.append((p, self.op_value(a, ams, aloc, arity) if arity else self.expr(a, ams, aloc)))
         return loc_b, strict
+
+    def _needs_by_name(self, d: OpDef, args: list[Node]) -> bool:
+        primed = self._primed_params(d)
+        return any(
+            a0 == 0 and (_has_prime(x) or p in primed) for (p, a0), x in zip(d.params, args, strict=True)
+        )
+
+    def _primed_params(self, d: OpDef) -> set[str]:
+        """Parameters the body primes (p' or UNCHANGED p): TLC substitutes their argument expressions."""
+        r = self._primed_memo.get(id(d))
+        if r is None:
+            names = {p for p, a in d.params if a == 0}
+            r = set()
+            stack = [d.body]
+            while stack:
+                x = stack.pop()
+                if x.type == "bound_postfix_op" and x.child_by_field_name("symbol").type == "prime":
+                    r |= {self.text(d.ms, y) for y in _idents(x) if self.text(d.ms, y) in names}
+                elif x.type == "bound_prefix_op" and x.child_by_field_name("symbol").type == "unchanged":
+                    r |= {self.text(d.ms, y) for y in _idents(x) if self.text(d.ms, y) in names}
+                stack.extend(x.named_children)
+            self._primed_memo[id(d)] = r
+        return r
 
     def _inline_call(self, d: OpDef, args: list[Node], ams: ModScope, aloc: Loc) -> Fn:
         loc_b, strict = self._by_name_loc(d, args, ams, aloc)
@@ -1152,22 +1283,10 @@ class Compiler:
                 target = self._assign_target(lhs, ms, loc, init)
                 if target is not None:
                     return self._a_assign(target, st == "in", self.expr(rhs, ms, loc), init)
-            if st == "implies":
-                a = self.expr(lhs, ms, loc)
-                b = self.action(rhs, ms, loc, False, init)
-                na = lambda c, e: not _truth(a(c, e), "=>")  # noqa: E731
-
-                def imp(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
-                    if na(c, e):
-                        k()
-                    else:
-                        b(c, e, k)
-
-                return imp
         if t == "bound_prefix_op":
             st = node.child_by_field_name("symbol").type
             if st == "unchanged" and not init:
-                names = self._var_list(node.child_by_field_name("rhs"), ms)
+                names = self._var_list(node.child_by_field_name("rhs"), ms, loc)
                 if names is not None:
                     return self._a_unchanged(names)
         if t == "bounded_quantification" and node.child_by_field_name("quantifier").type == "exists":
@@ -1180,6 +1299,25 @@ class Compiler:
                     body(c, env, k)
 
             return ex
+        if t == "bounded_quantification" and node.child_by_field_name("quantifier").type == "forall":
+            # TLC enumerates \A in an action as the conjunction of its instances
+            pats, sets, loc2, body_n = self._quant_parts(node, ms, loc)
+            fbody = self.action(body_n, ms, loc2, False, init)
+            fenvs = _env_gen(pats, sets)
+
+            def fa(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
+                envs = list(fenvs(c, e))
+                n = len(envs)
+
+                def step(i: int) -> None:
+                    if i == n:
+                        k()
+                    else:
+                        fbody(c, envs[i], lambda: step(i + 1))
+
+                step(0)
+
+            return fa
         if t == "if_then_else":
             cond = self.expr(node.child_by_field_name("if"), ms, loc)
             a = self.action(node.child_by_field_name("then"), ms, loc, top, init)
@@ -1202,7 +1340,10 @@ class Compiler:
                         return
                 if other is not None:
                     other(c, e, k)
+                    return
+                raise EvalError(f"no CASE arm applies at {where}")
 
+            where = ms.where(node)
             return case
         if t == "let_in":
             loc2, binder = self._let_binder(node, ms, loc)
@@ -1272,7 +1413,7 @@ class Compiler:
             return lambda c, e, k: body(c, {}, k)
         if not isinstance(d, OpDef) or d.fn_bounds is not None or len(args) != len(d.params):
             return None
-        if any(a0 == 0 and _has_prime(x) for (_, a0), x in zip(d.params, args, strict=True)):
+        if self._needs_by_name(d, args):
             loc_b, strict = self._by_name_loc(d, args, arg_ms, arg_loc)
             abody = self.action(d.body, d.ms, loc_b, top, init)
             lbl = d.name
@@ -1341,28 +1482,34 @@ class Compiler:
                 break
             lhs, ms, loc = kind[1], kind[2], kind[3]
         if init:
-            return self._var_name(lhs, ms)
+            return self._var_name(lhs, ms, loc)
         if lhs.type == "bound_postfix_op" and lhs.child_by_field_name("symbol").type == "prime":
-            return self._var_name(lhs.child_by_field_name("lhs"), ms)
+            return self._var_name(lhs.child_by_field_name("lhs"), ms, loc)
         return None
 
-    def _var_name(self, n: Node, ms: ModScope) -> str | None:
-        names = self._var_list(n, ms)
+    def _var_name(self, n: Node, ms: ModScope, loc: Loc | None = None) -> str | None:
+        names = self._var_list(n, ms, loc)
         if names is not None and len(names) == 1 and n.type != "tuple_literal":
             return names[0]
         return None
 
-    def _var_list(self, n: Node, ms: ModScope) -> list[str] | None:
+    def _var_list(self, n: Node, ms: ModScope, loc: Loc | None = None) -> list[str] | None:
         """Variables named by a variable, a tuple of them, or a definition of one (UNCHANGED vars)."""
         t = n.type
+        if t == "identifier_ref" and loc:
+            kind = loc.get(self.text(ms, n))
+            if isinstance(kind, tuple):
+                return self._var_list(kind[1], kind[2], kind[3])
+            if kind is not None:
+                return None
         if t == "parentheses":
-            return self._var_list(kids(n)[0], ms)
+            return self._var_list(kids(n)[0], ms, loc)
         if t == "tuple_literal":
             out: list[str] = []
             for x in kids(n):
                 if x.type in ("langle_bracket", "rangle_bracket"):
                     continue
-                r = self._var_list(x, ms)
+                r = self._var_list(x, ms, loc)
                 if r is None:
                     return None
                 out.extend(r)
@@ -1440,6 +1587,17 @@ class Compiler:
 
 
 # ---------------------------------------------------------------------- runtime helpers
+
+
+def _idents(n: Node) -> list[Node]:
+    out = []
+    stack = [n]
+    while stack:
+        x = stack.pop()
+        if x.type == "identifier_ref":
+            out.append(x)
+        stack.extend(x.named_children)
+    return out
 
 
 def _has_prime(n: Node) -> bool:

@@ -15,7 +15,8 @@ from typing import Any
 from tlacheck.builtin.checker import Explorer, Violation
 from tlacheck.builtin.compiler import Found, _truth
 from tlacheck.builtin.model import Fairness, Liveness
-from tlacheck.builtin.runtime import Ctx, PDict
+from tlacheck.builtin.runtime import Ctx, EnabledDict, PDict
+from tlacheck.builtin.temporal import Conj, Pred
 from tlacheck.result import TraceStep
 
 
@@ -74,6 +75,7 @@ class LivenessChecker:
         self._dicts: dict[int, dict[str, Any]] = {}
         self._en: dict[tuple[int, int], bool] = {}
         self._taken: dict[tuple[int, int, int], bool] = {}
+        self._cache: dict[Any, bool] = {}
 
     def sd(self, i: int) -> dict[str, Any]:
         d = self._dicts.get(i)
@@ -121,8 +123,9 @@ class LivenessChecker:
             self._taken[key] = r
         return r
 
-    def fair_parts(self, comp: set[int]) -> list[set[int]]:
-        succ = self.g.succ
+    def fair_parts(self, comp: set[int], succ: Any = None) -> list[set[int]]:
+        """Sub-components of the SCC `comp` (edges from `succ`) on which a fair cycle exists."""
+        succ = self.g.succ if succ is None else succ
         for fi, f in enumerate(self.m.fairness):
             if any(self.taken(fi, f, u, v) for u in comp for v in succ[u] if v in comp and v != u):
                 continue
@@ -134,13 +137,66 @@ class LivenessChecker:
                 if bad:
                     out: list[set[int]] = []
                     for sub in sccs(comp - bad, succ):
-                        out.extend(self.fair_parts(sub))
+                        out.extend(self.fair_parts(sub, succ))
                     return out
         return [comp]
 
-    def fair_components(self, nodes: set[int]) -> Iterable[set[int]]:
-        for comp in sccs(nodes, self.g.succ):
-            yield from self.fair_parts(comp)
+    def fair_components(self, nodes: set[int], succ: Any = None) -> Iterable[set[int]]:
+        succ = self.g.succ if succ is None else succ
+        for comp in sccs(nodes, succ):
+            yield from self.fair_parts(comp, succ)
+
+    # ------------------------------------------------------------ predicates of temporal atoms
+
+    def node_holds(self, p: Pred, i: int) -> bool:
+        if p.enabled_of is not None:
+            r = self._enabled_step(p, i)
+        else:
+            assert p.state is not None
+            r = _truth(p.state(Ctx(self.sd(i)), p.env), "temporal predicate")
+        return r != p.negated
+
+    def _enabled_step(self, p: Pred, i: int) -> bool:
+        key = ("en", id(p.enabled_of), id(p.env), i)
+        r = self._cache.get(key)
+        if r is None:
+            s = self.sd(i)
+            c = Ctx(s, EnabledDict(s))
+            assert p.vars is not None and p.enabled_of is not None
+            v0 = p.vars(Ctx(s), p.env)
+            vf = p.vars
+
+            def k() -> None:
+                if vf(c.primed(), p.env) != v0:
+                    raise Found
+
+            r = False
+            try:
+                p.enabled_of(c, p.env, k)
+            except Found:
+                r = True
+            self._cache[key] = r
+        return r
+
+    def edge_holds(self, p: Pred, i: int, j: int) -> bool:
+        """p on the step i -> j (j == -1: a stuttering step)."""
+        if not p.on_steps:
+            return self.node_holds(p, i)
+        if j == -1:
+            return p.negated
+        key = ("act", id(p.act), id(p.env), i, j)
+        r = self._cache.get(key)
+        if r is None:
+            s, t = self.sd(i), self.sd(j)
+            assert p.vars is not None and p.act is not None
+            r = False
+            if p.vars(Ctx(s), p.env) != p.vars(Ctx(t), p.env):
+                try:
+                    p.act(Ctx(s, PDict(t)), p.env, _raise_found)
+                except Found:
+                    r = True
+            self._cache[key] = r
+        return r != p.negated
 
     # ------------------------------------------------------------ properties
 
@@ -163,19 +219,19 @@ class LivenessChecker:
         kind = item.kind
         p = item.p
         q = item.q
-        if kind == "inf":
-            sub = {i for i in allnodes if not self.pred(p, i)}
-            for comp in self.fair_components(sub):
-                return self.path_to(comp, allnodes, self.g.init), comp
+        init = self.g.init
+        if kind == "gffg":
+            for conj in item.conjs:
+                found = self.find_conj(conj, allnodes)
+                if found is not None:
+                    return self.path_to(found, allnodes, init), found
             return None
-        if kind == "stab":
-            for comp in self.fair_components(allnodes):
-                if any(not self.pred(p, i) for i in comp):
-                    return self.path_to(comp, allnodes, self.g.init), comp
-            return None
+        assert p is not None
         if kind == "ev":
             notp = {i for i in allnodes if not self.pred(p, i)}
-            starts = [i for i in self.g.init if i in notp]
+            starts = [
+                i for i in init if i in notp and (item.init_filter is None or self.pred(item.init_filter, i))
+            ]
             reach = self.reach(starts, notp)
             for comp in self.fair_components(reach):
                 return self.path_to(comp, reach, starts), comp
@@ -187,7 +243,7 @@ class LivenessChecker:
             reach = self.reach(starts, notq)
             for comp in self.fair_components(reach):
                 mid = self.path_to(comp, reach, starts)
-                return self.path_to({mid[0]}, allnodes, self.g.init)[:-1] + mid, comp
+                return self.path_to({mid[0]}, allnodes, init)[:-1] + mid, comp
             return None
         if kind == "stab_after":
             starts = [i for i in allnodes if self.pred(p, i)]
@@ -195,9 +251,43 @@ class LivenessChecker:
             for comp in self.fair_components(reach):
                 if any(not self.pred(q, i) for i in comp):
                     mid = self.path_to(comp, reach, starts)
-                    return self.path_to({mid[0]}, allnodes, self.g.init)[:-1] + mid, comp
+                    return self.path_to({mid[0]}, allnodes, init)[:-1] + mid, comp
+            return None
+        if kind == "always_after":
+            # [](P => []Q): no state violating Q is reachable from a state satisfying P
+            starts = [i for i in allnodes if self.pred(p, i)]
+            reach = self.reach(starts, allnodes)
+            bad = {i for i in reach if not self.pred(q, i)}
+            if bad:
+                mid = self.path_to(bad, reach, starts)
+                return self.path_to({mid[0]}, allnodes, init)[:-1] + mid, {mid[-1]}
             return None
         raise ValueError(kind)
+
+    def find_conj(self, conj: Conj, allnodes: set[int]) -> set[int] | None:
+        """A fair component inside conj.restrict that visits every conj.visit, or None."""
+        node_r = [p for p in conj.restrict if not p.on_steps]
+        step_r = [p for p in conj.restrict if p.on_steps]
+        nodes = {i for i in allnodes if all(self.node_holds(p, i) for p in node_r)}
+        succ: dict[int, set[int]] = {}
+        for u in nodes:
+            succ[u] = {
+                v for v in self.g.succ[u] if v in nodes and all(self.edge_holds(p, u, v) for p in step_r)
+            }
+        stutter_ok = all(p.negated for p in step_r)
+        for comp in self.fair_components(nodes, succ):
+            if len(comp) == 1 and not stutter_ok:
+                u = next(iter(comp))
+                if u not in succ[u]:
+                    continue
+            if all(self._visits(p, comp, succ) for p in conj.visit):
+                return comp
+        return None
+
+    def _visits(self, p: Pred, comp: set[int], succ: dict[int, set[int]]) -> bool:
+        if not p.on_steps:
+            return any(self.node_holds(p, i) for i in comp)
+        return any(self.edge_holds(p, u, v) for u in comp for v in succ[u] if v in comp)
 
     def reach(self, starts: Iterable[int], within: set[int]) -> set[int]:
         seen = set(starts)

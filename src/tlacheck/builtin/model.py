@@ -12,6 +12,7 @@ from tlacheck.builtin.compiler import Compiler, _truth
 from tlacheck.builtin.runtime import CONST_CTX, Act, Ctx, Fn, NeedsState
 from tlacheck.builtin.scope import ConstDef, ModScope, OpDef, SemanticError, SubstDef, Unsupported
 from tlacheck.builtin.syntax import ModuleLoader, Node, kids, parse_file
+from tlacheck.builtin.temporal import FG, GF, And, Conj, Formula, Or, Pred, dnf, negate
 from tlacheck.builtin.values import FV, EvalError, iter_set, render
 from tlacheck.canonical import ModelValue
 
@@ -41,14 +42,18 @@ class Fairness:
 class Liveness:
     """A temporal property TLC checks on the behaviour graph.
 
-    kind: "ev" <>P, "inf" []<>P, "stab" <>[]P, "leads" P ~> Q, "stab_after" [](P => <>[]Q).
+    kind: "ev" <>P (from initial states satisfying init_filter), "leads" P ~> Q,
+    "stab_after" [](P => <>[]Q), "always_after" [](P => []Q), "gffg" boolean combinations of
+    []<>/<>[] (conjs: the DNF of the negation, see temporal.py).
     """
 
     name: str
     kind: str
-    p: Fn
+    p: Fn | None
     q: Fn | None
     env: dict[str, Any]
+    init_filter: Fn | None = None
+    conjs: list[Conj] = field(default_factory=list)
 
 
 @dataclass
@@ -359,87 +364,153 @@ class ModelBuilder:
 
     def property(self, model: Model, name: str) -> None:
         d = self.named(name, "PROPERTY")
-        comp = self.comp
         for part in self.conjuncts(Part(d.body, d.ms, {}, {})):
-            n = part.node
-            ms, loc, env = part.ms, part.loc, part.env
-            lv = self.level(n, ms)
-            if lv == 0:
-                model.init_props.append((name, comp.expr(n, ms, loc), env))
-                continue
-            t = n.type
-            sym = n.child_by_field_name("symbol").type if t in ("bound_prefix_op", "bound_infix_op") else ""
-            if t == "bound_prefix_op" and sym == "always":
-                inner = self.expand(Part(n.child_by_field_name("rhs"), ms, loc, env))
-                it = inner.node.type
-                if it == "step_expr_or_stutter":
-                    model.action_props.append((name, comp.expr(inner.node, inner.ms, inner.loc), inner.env))
-                    continue
-                if self.level(inner.node, inner.ms) == 0:
-                    model.prop_invariants.append(
-                        (name, comp.expr(inner.node, inner.ms, inner.loc), inner.env)
-                    )
-                    continue
-                isym = (
-                    inner.node.child_by_field_name("symbol").type
-                    if it in ("bound_prefix_op", "bound_infix_op")
-                    else ""
-                )
-                if it == "bound_prefix_op" and isym == "eventually":
-                    q = self.expand(
-                        Part(inner.node.child_by_field_name("rhs"), inner.ms, inner.loc, inner.env)
-                    )
-                    if self.level(q.node, q.ms) == 0:
-                        model.liveness.append(Liveness(name, "inf", self._pred(q), None, q.env))
-                        continue
-                if it == "bound_infix_op" and isym == "implies":
-                    lhs = Part(inner.node.child_by_field_name("lhs"), inner.ms, inner.loc, inner.env)
-                    rhs = self.expand(
-                        Part(inner.node.child_by_field_name("rhs"), inner.ms, inner.loc, inner.env)
-                    )
-                    if rhs.node.type == "bound_prefix_op" and self.level(lhs.node, lhs.ms) == 0:
-                        rsym = rhs.node.child_by_field_name("symbol").type
-                        rr = self.expand(Part(rhs.node.child_by_field_name("rhs"), rhs.ms, rhs.loc, rhs.env))
-                        if rsym == "eventually" and self.level(rr.node, rr.ms) == 0:
+            self._property_part(model, name, part)
+
+    def _sym(self, n: Node) -> str:
+        if n.type in ("bound_prefix_op", "bound_infix_op"):
+            return str(n.child_by_field_name("symbol").type)
+        return ""
+
+    def _sub(self, p: Part, field_name: str) -> Part:
+        return self.expand(Part(p.node.child_by_field_name(field_name), p.ms, p.loc, p.env))
+
+    def _property_part(self, model: Model, name: str, part: Part) -> None:
+        comp = self.comp
+        n, ms, loc, env = part.node, part.ms, part.loc, part.env
+        lv = self.level(n, ms)
+        if lv == 0:
+            model.init_props.append((name, comp.expr(n, ms, loc), env))
+            return
+        t, sym = n.type, self._sym(n)
+        if t == "bound_prefix_op" and sym == "always":
+            inner = self._sub(part, "rhs")
+            it, isym = inner.node.type, self._sym(inner.node)
+            if it == "step_expr_or_stutter":
+                model.action_props.append((name, comp.expr(inner.node, inner.ms, inner.loc), inner.env))
+                return
+            if self.level(inner.node, inner.ms) == 0:
+                model.prop_invariants.append((name, comp.expr(inner.node, inner.ms, inner.loc), inner.env))
+                return
+            if it == "bound_infix_op" and isym == "implies":
+                lhs = Part(inner.node.child_by_field_name("lhs"), inner.ms, inner.loc, inner.env)
+                rhs = self._sub(inner, "rhs")
+                if self.level(lhs.node, lhs.ms) == 0 and rhs.node.type == "bound_prefix_op":
+                    rsym = self._sym(rhs.node)
+                    rr = self._sub(rhs, "rhs")
+                    if rsym == "eventually" and self.level(rr.node, rr.ms) == 0:
+                        model.liveness.append(Liveness(name, "leads", self._pred(lhs), self._pred(rr), env))
+                        return
+                    if rsym == "always" and self.level(rr.node, rr.ms) == 0:
+                        model.liveness.append(
+                            Liveness(name, "always_after", self._pred(lhs), self._pred(rr), env)
+                        )
+                        return
+                    if rsym == "eventually" and self._sym(rr.node) == "always":
+                        q = self._sub(rr, "rhs")
+                        if self.level(q.node, q.ms) == 0:
                             model.liveness.append(
-                                Liveness(name, "leads", self._pred(lhs), self._pred(rr), env)
+                                Liveness(name, "stab_after", self._pred(lhs), self._pred(q), env)
                             )
-                            continue
-                        if (
-                            rsym == "eventually"
-                            and rr.node.type == "bound_prefix_op"
-                            and rr.node.child_by_field_name("symbol").type == "always"
-                        ):
-                            q = self.expand(Part(rr.node.child_by_field_name("rhs"), rr.ms, rr.loc, rr.env))
-                            if self.level(q.node, q.ms) == 0:
-                                model.liveness.append(
-                                    Liveness(name, "stab_after", self._pred(lhs), self._pred(q), env)
-                                )
-                                continue
-                raise comp.err(ms, n, f"temporal property form in {name}")
-            if t == "bound_prefix_op" and sym == "eventually":
-                inner = self.expand(Part(n.child_by_field_name("rhs"), ms, loc, env))
-                if self.level(inner.node, inner.ms) == 0:
-                    model.liveness.append(Liveness(name, "ev", self._pred(inner), None, env))
-                    continue
-                if (
-                    inner.node.type == "bound_prefix_op"
-                    and inner.node.child_by_field_name("symbol").type == "always"
+                            return
+        if t == "bound_infix_op" and sym == "leads_to":
+            lhs = Part(n.child_by_field_name("lhs"), ms, loc, env)
+            rhs = Part(n.child_by_field_name("rhs"), ms, loc, env)
+            if self.level(lhs.node, ms) == 0 and self.level(rhs.node, ms) == 0:
+                model.liveness.append(Liveness(name, "leads", self._pred(lhs), self._pred(rhs), env))
+                return
+        if t == "bound_prefix_op" and sym == "eventually":
+            inner = self._sub(part, "rhs")
+            if self.level(inner.node, inner.ms) == 0:
+                model.liveness.append(Liveness(name, "ev", self._pred(inner), None, env))
+                return
+        # P => <>Q and IF c THEN <>P ELSE <>Q: about the behaviours starting in some initial states
+        if t == "bound_infix_op" and sym == "implies":
+            lhs = Part(n.child_by_field_name("lhs"), ms, loc, env)
+            rhs = self._sub(part, "rhs")
+            if self.level(lhs.node, ms) == 0 and self._add_ev(model, name, rhs, self._pred(lhs)):
+                return
+        if t == "if_then_else":
+            cond = Part(n.child_by_field_name("if"), ms, loc, env)
+            if self.level(cond.node, ms) == 0:
+                c = self._pred(cond)
+                notc: Fn = lambda cx, e, c=c: not c(cx, e)  # noqa: E731
+                if self._add_ev(model, name, self._sub(part, "then"), c) and self._add_ev(
+                    model, name, self._sub(part, "else"), notc
                 ):
-                    q = self.expand(
-                        Part(inner.node.child_by_field_name("rhs"), inner.ms, inner.loc, inner.env)
-                    )
-                    if self.level(q.node, q.ms) == 0:
-                        model.liveness.append(Liveness(name, "stab", self._pred(q), None, env))
-                        continue
-                raise comp.err(ms, n, f"temporal property form in {name}")
-            if t == "bound_infix_op" and sym == "leads_to":
-                lhs = Part(n.child_by_field_name("lhs"), ms, loc, env)
-                rhs = Part(n.child_by_field_name("rhs"), ms, loc, env)
-                if self.level(lhs.node, ms) == 0 and self.level(rhs.node, ms) == 0:
-                    model.liveness.append(Liveness(name, "leads", self._pred(lhs), self._pred(rhs), env))
-                    continue
-            raise comp.err(ms, n, f"temporal property form in {name}")
+                    return
+        f = self.gffg(part)
+        if f is not None:
+            model.liveness.append(Liveness(name, "gffg", None, None, env, conjs=dnf(negate(f))))
+            return
+        raise comp.err(ms, n, f"temporal property form in {name}")
+
+    def _add_ev(self, model: Model, name: str, p: Part, init_filter: Fn) -> bool:
+        if self._sym(p.node) == "eventually":
+            inner = self._sub(p, "rhs")
+            if self.level(inner.node, inner.ms) == 0:
+                model.liveness.append(
+                    Liveness(name, "ev", self._pred(inner), None, p.env, init_filter=init_filter)
+                )
+                return True
+        return False
+
+    def gffg(self, p: Part) -> Formula | None:
+        """A boolean combination of []<>p / <>[]p / WF / SF, or None."""
+        p = self.expand(p)
+        n, t, sym = p.node, p.node.type, self._sym(p.node)
+        if t == "conj_list" or t == "disj_list":
+            items = []
+            for i in kids(n):
+                if i.type in ("conj_item", "disj_item"):
+                    f = self.gffg(Part(kids(i)[-1], p.ms, p.loc, p.env))
+                    if f is None:
+                        return None
+                    items.append(f)
+            return And(items) if t == "conj_list" else Or(items)
+        if t == "bound_infix_op" and sym in ("land", "lor"):
+            a = self.gffg(Part(n.child_by_field_name("lhs"), p.ms, p.loc, p.env))
+            b = self.gffg(Part(n.child_by_field_name("rhs"), p.ms, p.loc, p.env))
+            if a is None or b is None:
+                return None
+            return And([a, b]) if sym == "land" else Or([a, b])
+        if t == "bounded_quantification":
+            q = n.child_by_field_name("quantifier").type
+            pats, sets, loc2, body = self.comp._quant_parts(n, p.ms, p.loc)
+            from tlacheck.builtin.compiler import _env_gen
+
+            items = []
+            for env in _env_gen(pats, sets)(CONST_CTX, p.env):
+                f = self.gffg(Part(body, p.ms, loc2, env))
+                if f is None:
+                    return None
+                items.append(f)
+            return And(items) if q == "forall" else Or(items)
+        if t == "fairness":
+            fair = self.fairness(p)
+            en = Pred(enabled_of=fair.act, vars=fair.vars, env=fair.env, negated=True)
+            taken = Pred(act=fair.act, vars=fair.vars, env=fair.env)
+            return Or([FG(en) if fair.strong else GF(en), GF(taken)])
+        if t == "bound_prefix_op" and sym in ("always", "eventually"):
+            inner = self._sub(p, "rhs")
+            isym = self._sym(inner.node)
+            want = "eventually" if sym == "always" else "always"
+            if inner.node.type == "bound_prefix_op" and isym == want:
+                x = self._sub(inner, "rhs")
+                pred = self._atom(x)
+                if pred is None or (sym == "eventually" and pred.on_steps):
+                    return None
+                return GF(pred) if sym == "always" else FG(pred)
+        return None
+
+    def _atom(self, p: Part) -> Pred | None:
+        if p.node.type == "step_expr_no_stutter":
+            ks = [x for x in kids(p.node) if x.type not in ("langle_bracket", "rangle_bracket_sub")]
+            act = self.comp.action(ks[0], p.ms, p.loc, top=False, init=False)
+            return Pred(act=act, vars=self.comp.expr(ks[-1], p.ms, p.loc), env=p.env)
+        if self.level(p.node, p.ms) == 0:
+            return Pred(state=self.comp.expr(p.node, p.ms, p.loc), env=p.env)
+        return None
 
     def _pred(self, p: Part) -> Fn:
         f = self.comp.expr(p.node, p.ms, p.loc)

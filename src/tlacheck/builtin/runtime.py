@@ -22,6 +22,20 @@ class PDict(dict[str, Any]):
         raise EvalError(f"variable {key}{mark} is referenced before it is assigned a value")
 
 
+class EnabledDict(PDict):
+    """Next-state assignment while deciding ENABLED: a variable the action leaves unassigned
+    (e.g. one outside a refinement mapping's instance) keeps its current value."""
+
+    __slots__ = ("base",)
+
+    def __init__(self, base: dict[str, Any]) -> None:
+        super().__init__()
+        self.base = base
+
+    def __missing__(self, key: str) -> Any:
+        return self.base[key]
+
+
 class NoState(dict[str, Any]):
     """State of a constant-level evaluation: any variable access marks the expression state-level."""
 
@@ -36,12 +50,16 @@ class NeedsState(Exception):
 class Ctx:
     """Evaluation context: current state `s` and (during actions) the next-state assignment `p`."""
 
-    __slots__ = ("label", "p", "s")
+    __slots__ = ("cache", "label", "p", "s")
 
-    def __init__(self, s: dict[str, Any], p: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, s: dict[str, Any], p: dict[str, Any] | None = None, cache: dict[Any, Any] | None = None
+    ) -> None:
         self.s = s
         self.p = p
         self.label = ""
+        # values of state-level zero-arity definitions in state s (only when s is a complete state)
+        self.cache = cache
 
     def primed(self) -> Ctx:
         if self.p is None:

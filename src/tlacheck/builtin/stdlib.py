@@ -53,6 +53,8 @@ def _mod(a: Any, b: Any) -> int:
 
 
 def _len(c: Ctx, s: Any) -> int:
+    if type(s) is str:
+        return len(s)  # TLC: a string is a sequence of characters
     return _seq(s).seq_len()
 
 
@@ -78,7 +80,9 @@ def _tail(c: Ctx, s: Any) -> FV:
     return FV({i - 1: f.d[i] for i in range(2, n + 1)})
 
 
-def _concat(a: Any, b: Any) -> FV:
+def _concat(a: Any, b: Any) -> Any:
+    if type(a) is str and type(b) is str:
+        return a + b
     fa, fb = _seq(a), _seq(b)
     n = len(fa.d)
     d = dict(fa.d)

@@ -18,7 +18,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -187,8 +187,6 @@ def dump_suite(entries: Sequence[SuiteEntry]) -> str:
 
 def recorded(entry: SuiteEntry, result: CheckResult) -> SuiteEntry:
     """`entry` with the counts of `result` (only when its outcome is the expected one)."""
-    from dataclasses import replace
-
     if entry.expect == PASS:
         return replace(
             entry,

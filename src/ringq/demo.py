@@ -124,8 +124,10 @@ def _enqueue_all(
     try:
         started = time.monotonic()
         sent = 0
+        # Paced: a batch every ~20 ms, so jobs arrive as a stream rather than in bursts.
+        batch = ENQUEUE_BATCH if not rate else max(1, min(ENQUEUE_BATCH, int(rate * 0.02)))
         while sent < jobs:
-            n = min(ENQUEUE_BATCH, jobs - sent)
+            n = min(batch, jobs - sent)
             if rate:
                 # Pace to `rate` jobs/s so latency is measured below saturation.
                 ahead = started + sent / rate - time.monotonic()

@@ -36,7 +36,7 @@ from ringq.types import (
     JobInfo,
     QueueStats,
 )
-from ringq.validation import check_limit, check_schema
+from ringq.validation import check_limit, check_schema, check_seconds
 
 T = TypeVar("T")
 
@@ -53,6 +53,7 @@ class AsyncQueue:
         max_payload_bytes: int = 1_000_000,
         backoff: Backoff | None = None,
         maintenance_lock_timeout: float = 0.5,
+        rescue_margin: float = 5.0,
         pool_size: int = 4,
     ) -> None:
         self.schema = check_schema(schema)
@@ -60,6 +61,7 @@ class AsyncQueue:
         self.max_payload_bytes = check_limit("max_payload_bytes", max_payload_bytes, 256 * 1024 * 1024)
         self.backoff = backoff or Backoff()
         self._lock_timeout_ms = max(1, int(maintenance_lock_timeout * 1000))
+        self.rescue_margin = check_seconds("rescue_margin", rescue_margin)
         self._checked = False
         self._opened = False
         self._open_lock = asyncio.Lock()
@@ -196,7 +198,9 @@ class AsyncQueue:
         return await self._run(maintenance.promote_call(self.schema, self.clock.now(), limit))
 
     async def rescue(self, limit: int = 10_000) -> int:
-        return await self._run(maintenance.rescue_call(self.schema, self.clock.now(), self.backoff, limit))
+        return await self._run(
+            maintenance.rescue_call(self.schema, self.clock.now(), self.backoff, limit, self.rescue_margin)
+        )
 
     async def rotate(self, ring: Literal["queue", "claim"]) -> int:
         return await self._run(maintenance.rotate_call(self.schema, ring, self._lock_timeout_ms))

@@ -34,19 +34,22 @@ DLQ_LIST = """
     SELECT job_id, queue, task, payload, priority, attempt, max_attempts, error, traceback, failed_at
     FROM {schema}.dlq WHERE (%(queue)s::text IS NULL OR queue = %(queue)s::text)
     ORDER BY failed_at, job_id LIMIT %(limit)s"""
-# Counts straight from the rows (CountersMatch: lane counters are checked against these).
+# Counts from counters where the design makes them exact (CountersMatch), so stats stays cheap:
+#   queued  = next_seq - claim_seq per lane (gap-free, ADR 0001) minus cancels above the cursor;
+#   running = claims - closures per lane (exactly one closure per closed attempt, same slot).
 STATS = """
     WITH queued AS (
-        SELECT r.queue, count(*) AS n FROM {schema}.ready r
-        JOIN {schema}.lanes l ON l.lane_id = r.lane_id
-        WHERE r.lane_seq >= l.claim_seq
-          AND NOT EXISTS (SELECT 1 FROM {schema}.cancels k WHERE k.job_id = r.job_id)
-        GROUP BY r.queue
+        SELECT l.queue, sum(l.next_seq - l.claim_seq
+                            - (SELECT count(*) FROM {schema}.cancels k
+                               WHERE k.lane_id = l.lane_id AND k.lane_seq >= l.claim_seq)) AS n
+        FROM {schema}.lanes l GROUP BY l.queue
+    ), claimed AS (
+        SELECT lane_id, count(*) AS n FROM {schema}.claims GROUP BY lane_id
+    ), closed AS (
+        SELECT lane_id, count(*) AS n FROM {schema}.closures GROUP BY lane_id
     ), running AS (
-        SELECT l.queue, count(*) AS n FROM {schema}.claims c
-        JOIN {schema}.lanes l ON l.lane_id = c.lane_id
-        WHERE NOT EXISTS (SELECT 1 FROM {schema}.closures x
-                          WHERE x.job_id = c.job_id AND x.run_lease = c.run_lease AND x.slot = c.slot)
+        SELECT l.queue, sum(coalesce(c.n, 0) - coalesce(x.n, 0)) AS n FROM {schema}.lanes l
+        LEFT JOIN claimed c ON c.lane_id = l.lane_id LEFT JOIN closed x ON x.lane_id = l.lane_id
         GROUP BY l.queue
     ), deferred AS (
         SELECT queue, count(*) AS n FROM {schema}.deferred GROUP BY queue
@@ -60,7 +63,7 @@ STATS = """
         SELECT queue FROM {schema}.lanes UNION SELECT queue FROM deferred
         UNION SELECT queue FROM dead UNION SELECT queue FROM finished
     )
-    SELECT n.queue, coalesce(q.n, 0), coalesce(d.n, 0), coalesce(r.n, 0),
+    SELECT n.queue, coalesce(q.n, 0)::bigint, coalesce(d.n, 0), coalesce(r.n, 0)::bigint,
            coalesce(f.completed, 0), coalesce(f.cancelled, 0), coalesce(x.n, 0)
     FROM names n
     LEFT JOIN queued q ON q.queue = n.queue LEFT JOIN running r ON r.queue = n.queue

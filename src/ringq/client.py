@@ -55,6 +55,7 @@ from ringq.validation import (
     check_priority,
     check_schedule,
     check_schema,
+    check_seconds,
     check_text,
     encode_json,
 )
@@ -247,6 +248,7 @@ class Queue:
         max_payload_bytes: int = 1_000_000,
         backoff: Backoff | None = None,
         maintenance_lock_timeout: float = 0.5,
+        rescue_margin: float = 5.0,
         pool_size: int = 4,
     ) -> None:
         self.schema = check_schema(schema)
@@ -254,6 +256,7 @@ class Queue:
         self.max_payload_bytes = check_limit("max_payload_bytes", max_payload_bytes, 256 * 1024 * 1024)
         self.backoff = backoff or Backoff()
         self._lock_timeout_ms = max(1, int(maintenance_lock_timeout * 1000))
+        self.rescue_margin = check_seconds("rescue_margin", rescue_margin)
         self._checked = False
         if isinstance(dsn_or_pool, str):
             self._pool = ConnectionPool(
@@ -389,7 +392,9 @@ class Queue:
         return self._run(maintenance.promote_call(self.schema, self.clock.now(), limit))
 
     def rescue(self, limit: int = 10_000) -> int:
-        return self._run(maintenance.rescue_call(self.schema, self.clock.now(), self.backoff, limit))
+        return self._run(
+            maintenance.rescue_call(self.schema, self.clock.now(), self.backoff, limit, self.rescue_margin)
+        )
 
     def rotate(self, ring: Literal["queue", "claim"]) -> int:
         return self._run(maintenance.rotate_call(self.schema, ring, self._lock_timeout_ms))

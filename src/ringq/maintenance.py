@@ -15,7 +15,7 @@ from ringq.backoff import Backoff
 from ringq.errors import InvalidInput, MaintenanceBusy
 from ringq.sqlfiles import Call, render
 from ringq.types import Ring
-from ringq.validation import check_limit
+from ringq.validation import check_limit, check_seconds
 
 
 class RotateBlocked(MaintenanceBusy):
@@ -23,7 +23,7 @@ class RotateBlocked(MaintenanceBusy):
 
 
 PROMOTE = "SELECT {schema}.promote(%s, %s)"
-RESCUE = "SELECT {schema}.rescue(%s, %s::float8[], %s)"
+RESCUE = "SELECT {schema}.rescue(%s, %s::float8[], %s, %s)"
 ROTATE = "SELECT {schema}.rotate(%s, %s)"
 PRUNE = "SELECT {schema}.prune(%s, %s)"
 
@@ -43,11 +43,15 @@ def promote_call(schema: str, now: datetime, limit: int = 10_000) -> Call[int]:
     return Call(render(PROMOTE, schema), (now, check_limit("limit", limit, 1_000_000)), _scalar)
 
 
-def rescue_call(schema: str, now: datetime, backoff: Backoff, limit: int = 10_000) -> Call[int]:
-    """Close expired attempts as 'rescued' and retry / defer / dead-letter them; returns how many."""
-    return Call(
-        render(RESCUE, schema), (now, backoff.as_sql(), check_limit("limit", limit, 1_000_000)), _scalar
-    )
+def rescue_call(
+    schema: str, now: datetime, backoff: Backoff, limit: int = 10_000, margin: float = 5.0
+) -> Call[int]:
+    """Close expired attempts as 'rescued' and retry / defer / dead-letter them; returns how many.
+
+    `margin` (seconds) is the clock skew tolerated between deadline writers and the rescuer.
+    """
+    params = (now, backoff.as_sql(), check_limit("limit", limit, 1_000_000), check_seconds("margin", margin))
+    return Call(render(RESCUE, schema), params, _scalar)
 
 
 def rotate_call(schema: str, ring: str, lock_timeout_ms: int) -> Call[int]:

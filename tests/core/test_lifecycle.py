@@ -216,3 +216,27 @@ def test_stats_count_rows(queue: Queue) -> None:
     a, b = stats["a"], stats["b"]
     assert (a.queued, a.running, a.completed, a.cancelled, a.deferred, a.dlq) == (3, 1, 1, 1, 0, 0)
     assert (b.queued, b.deferred, b.pending) == (0, 1, 1)
+
+
+def test_rescue_horizon_still_finds_attempts_kept_alive_by_heartbeats(
+    db_url: str, installed: str, clock: ManualClock
+) -> None:
+    q = Queue(db_url, schema=installed, clock=clock, rescue_margin=1)
+    try:
+        early = q.enqueue("early")
+        [a] = q.claim(worker="w", lease=5)  # deadline t+5
+        assert q.rescue() == 0  # horizon := t
+        clock.advance(4)
+        assert q.heartbeat([(a.job_id, a.run_lease)], lease=10) == []  # deadline t+14
+        clock.advance(6)  # t+10: the claim row expired, the heartbeat has not
+        assert q.rescue() == 0  # horizon := t+10
+        clock.advance(5)  # t+15: the claim row's deadline (t+5) is now behind horizon - margin
+        assert q.rescue() == 1  # found through the heartbeat's deadline
+        assert q.job(early).state == "deferred"  # type: ignore[union-attr]
+        clock.advance(1000)  # long after: anything claimed and expired is still found
+        q.promote()
+        [b] = q.claim(worker="w", lease=1)
+        clock.advance(500)
+        assert (b.job_id, q.rescue()) == (early, 1)
+    finally:
+        q.close()

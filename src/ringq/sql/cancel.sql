@@ -37,8 +37,8 @@ BEGIN
                           WHERE x.job_id = cl.job_id AND x.run_lease = cl.run_lease AND x.slot = cl.slot)
         ORDER BY cl.run_lease DESC LIMIT 1;
         IF FOUND THEN
-            INSERT INTO {schema}.closures (slot, job_id, run_lease, outcome, error, closed_at)
-            VALUES (c.slot, c.job_id, c.run_lease, 'cancelled', 'cancelled', p_now)
+            INSERT INTO {schema}.closures (slot, job_id, run_lease, lane_id, outcome, error, closed_at)
+            VALUES (c.slot, c.job_id, c.run_lease, c.lane_id, 'cancelled', 'cancelled', p_now)
             ON CONFLICT DO NOTHING;
             GET DIAGNOSTICS v_won = ROW_COUNT;
             IF v_won = 1 THEN

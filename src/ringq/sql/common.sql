@@ -94,8 +94,8 @@ BEGIN
     END IF;
 
     -- The fencing point: exactly one closer inserts this key.
-    INSERT INTO {schema}.closures (slot, job_id, run_lease, outcome, error, closed_at)
-    VALUES (c.slot, c.job_id, c.run_lease, CASE WHEN p_rescue THEN 'rescued' ELSE v_outcome END,
+    INSERT INTO {schema}.closures (slot, job_id, run_lease, lane_id, outcome, error, closed_at)
+    VALUES (c.slot, c.job_id, c.run_lease, c.lane_id, CASE WHEN p_rescue THEN 'rescued' ELSE v_outcome END,
             p_error, p_now)
     ON CONFLICT DO NOTHING;
     GET DIAGNOSTICS v_won = ROW_COUNT;

@@ -23,8 +23,9 @@ BEGIN
             SELECT c.slot, c.ready_slot, c.lane_id FROM {schema}.claims c
             WHERE c.job_id = i.job_id AND c.run_lease = i.run_lease LIMIT 1) c
     ), won AS (
-        INSERT INTO {schema}.closures AS x (slot, job_id, run_lease, outcome, closed_at)
-        SELECT o.slot, o.job_id, o.run_lease, 'completed', p_now FROM open o ORDER BY o.run_lease
+        INSERT INTO {schema}.closures AS x (slot, job_id, run_lease, lane_id, outcome, closed_at)
+        SELECT o.slot, o.job_id, o.run_lease, o.lane_id, 'completed', p_now FROM open o
+        ORDER BY o.run_lease
         ON CONFLICT DO NOTHING
         RETURNING x.job_id, x.run_lease
     ), fin AS (

@@ -28,11 +28,15 @@ BEGIN
     IF p_ring = 'queue' THEN
         EXECUTE format('LOCK TABLE %I.%I, %I.%I IN ACCESS EXCLUSIVE MODE NOWAIT',
                        {schema_name}, 'ready_' || v_slot, {schema_name}, 'done_' || v_slot);
+        -- One index probe per lane (not a scan of the slot): its first row at/after the cursor.
         SELECT format('job %s is still queued (lane %s, lane_seq %s >= claim_seq %s)',
                       r.job_id, r.lane_id, r.lane_seq, l.claim_seq)
         INTO v_blocker
-        FROM {schema}.ready r JOIN {schema}.lanes l ON l.lane_id = r.lane_id
-        WHERE r.slot = v_slot AND r.lane_seq >= l.claim_seq
+        FROM {schema}.lanes l
+        CROSS JOIN LATERAL (
+            SELECT r.job_id, r.lane_id, r.lane_seq FROM {schema}.ready r
+            WHERE r.lane_id = l.lane_id AND r.lane_seq >= l.claim_seq AND r.slot = v_slot
+            ORDER BY r.lane_seq LIMIT 1) r
         LIMIT 1;
         IF v_blocker IS NULL THEN
             SELECT format('attempt (job_id=%s, run_lease=%s) is still open', c.job_id, c.run_lease)

@@ -91,6 +91,7 @@ CREATE TABLE {schema}.closures (
     slot      integer     NOT NULL,
     job_id    bigint      NOT NULL,
     run_lease bigint      NOT NULL,
+    lane_id   integer     NOT NULL,  -- the claim's lane: open attempts per lane = claims - closures
     outcome   text        NOT NULL
               CHECK (outcome IN ('completed', 'failed', 'retried', 'cancelled', 'rescued', 'dlq')),
     error     text,
@@ -107,6 +108,7 @@ CREATE TABLE {schema}.heartbeats (
     at        timestamptz NOT NULL
 ) PARTITION BY LIST (slot);
 CREATE INDEX ON {schema}.heartbeats (job_id, run_lease);
+CREATE INDEX ON {schema}.heartbeats (deadline);
 
 CREATE TABLE {schema}.cancels (
     job_id       bigint      PRIMARY KEY,
@@ -144,6 +146,14 @@ CREATE TABLE {schema}.dlq (
     dedup_key    text
 );
 CREATE INDEX ON {schema}.dlq (queue, failed_at);
+
+-- Rescue's scan horizon: every attempt whose effective deadline is before it (minus a clock-skew
+-- margin) was examined by an earlier rescue, so rescue reads only deadlines after it instead of
+-- every claim the ring retains. NULL: scan everything.
+CREATE TABLE {schema}.rescue_state (
+    singleton boolean     PRIMARY KEY DEFAULT true CHECK (singleton),
+    horizon   timestamptz
+);
 
 -- Latest job enqueued under a dedup key; it blocks a new enqueue only while it is live.
 CREATE TABLE {schema}.dedup (

@@ -3,6 +3,8 @@
 WITH meta AS (
     INSERT INTO {schema}.meta (version, queue_slots, claim_slots)
     VALUES (%(version)s, %(queue_slots)s, %(claim_slots)s)
+), rescue AS (
+    INSERT INTO {schema}.rescue_state (singleton, horizon) VALUES (true, NULL)
 ), rings AS (
     INSERT INTO {schema}.ring_state (ring, current_slot, generation, slot_count)
     VALUES ('queue', 0, 1, %(queue_slots)s), ('claim', 0, 1, %(claim_slots)s)

@@ -276,3 +276,29 @@ async def _running(queue: AsyncQueue, job_id: int) -> bool:
 async def _state(queue: AsyncQueue, job_id: int, state: str) -> bool:
     info = await queue.job(job_id)
     return info is not None and info.state == state
+
+
+def test_progress_the_database_rejects_does_not_cost_the_lease(db_url: str, installed: str) -> None:
+    registry = Registry()
+
+    @registry.task("odd_progress")
+    async def odd_progress(ctx: JobContext) -> str:
+        for _ in range(3):
+            await ctx.progress({"not json": {1, 2}})  # a set: rejected by the storage layer
+            await asyncio.sleep(0.5)
+        return "ok"
+
+    async def main() -> None:
+        async with AsyncQueue(db_url, schema=installed) as queue:
+            job_id = await queue.enqueue("odd_progress", None)
+            worker = make_worker(queue, registry, lease=0.6)
+
+            async def done() -> bool:
+                return (await states(queue, [job_id])) == ["completed"]
+
+            await run_until(worker, done, 15, "job completed despite bad progress")
+            info = await queue.job(job_id)
+            assert info is not None and info.attempt == 1 and info.result == "ok"
+            assert worker.metrics.value("attempts_rescued_total") == 0
+
+    asyncio.run(main())

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import psycopg
 
+from ringq.errors import InvalidInput
 from ringq.logs import get_logger
 
 log = get_logger("ringq.worker")
@@ -69,7 +70,14 @@ class Heartbeater:
             return []
         with self._progress_lock:
             progress = {a[0]: self._progress.pop(a) for a in held if a in self._progress}
-        closed = await self.queue.heartbeat(held, lease=self.lease, progress=progress or None)
+        try:
+            closed = await self.queue.heartbeat(held, lease=self.lease, progress=progress or None)
+        except InvalidInput as exc:
+            if not progress:
+                raise
+            # A handler's progress was rejected (too large, not JSON): the lease matters more.
+            log.warning("progress rejected; heartbeat sent without it", extra={"error": str(exc)})
+            closed = await self.queue.heartbeat(held, lease=self.lease, progress=None)
         lost = [(int(job_id), int(lease)) for job_id, lease in closed]
         if lost:
             self._on_lost(lost)

@@ -27,6 +27,7 @@ from typing import Any
 import psycopg
 
 from ringq.aclient import AsyncQueue
+from ringq.errors import InvalidInput
 from ringq.leader import LeaderSettings, MaintenanceLeader
 from ringq.logs import get_logger
 from ringq.metrics import WorkerMetrics
@@ -66,6 +67,19 @@ class StopReport:
 
 
 class Worker:
+    """Runs the handlers of `registry` for jobs claimed from `queue`.
+
+    concurrency     attempts running at once; claims ask for at most the free slots
+    claim_batch     cap on one claim (default: concurrency)
+    lease           seconds an attempt is ours without a heartbeat; heartbeats run every lease/3
+    poll_interval   idle wait after a claim came back short
+    flush_interval  how long a finished attempt may wait to be batched with others
+    flush_batch     flush at once when this many closures are buffered
+    maintenance     campaign for the maintenance leadership (promote/rescue/rotate/prune)
+    conninfo        DSN for the leader's dedicated connection (default: the queue pool's)
+    on_completed    called with the attempts of each committed `complete_many`
+    """
+
     def __init__(
         self,
         queue: AsyncQueue,
@@ -86,9 +100,11 @@ class Worker:
         on_completed: Callable[[list[ClaimedJob]], None] | None = None,
     ) -> None:
         if concurrency < 1:
-            raise ValueError("concurrency must be >= 1")
-        if lease <= 0:
-            raise ValueError("lease must be positive")
+            raise InvalidInput(f"concurrency must be >= 1, got {concurrency}")
+        if lease <= 0 or poll_interval <= 0 or flush_interval < 0 or flush_batch < 1:
+            raise InvalidInput(
+                "lease and poll_interval must be positive, flush_interval >= 0, flush_batch >= 1"
+            )
         self.queue = queue
         self.registry = registry
         self.queues = list(queues) if queues else None
@@ -105,7 +121,7 @@ class Worker:
         if maintenance:
             dsn = conninfo or _conninfo_of(queue)
             if dsn is None:
-                raise ValueError("maintenance=True needs conninfo= (the leader holds its own connection)")
+                raise InvalidInput("maintenance=True needs conninfo= (the leader holds its own connection)")
             self.leader = MaintenanceLeader(
                 queue,
                 dsn,

@@ -21,16 +21,22 @@ DECLARE
     v_got      integer;
     v_deadline timestamptz := p_now + make_interval(secs => p_lease);
     lane       record;
+    v_seen     integer[] := ARRAY[]::integer[];
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 2);
     SELECT s.current_slot INTO v_slot FROM {schema}.ring_state s WHERE s.ring = 'claim';
 
-    FOR lane IN
-        SELECT l.lane_id, l.claim_seq, l.next_seq FROM {schema}.lanes l
-        WHERE l.next_seq > l.claim_seq AND (p_queues IS NULL OR l.queue = ANY (p_queues))
-        ORDER BY l.priority, l.lane_id
-        FOR UPDATE SKIP LOCKED
     LOOP
+        -- One lane per statement: a FOR loop would prefetch (and lock) lanes it never uses,
+        -- starving other claimers.
+        SELECT l.lane_id, l.claim_seq, l.next_seq INTO lane FROM {schema}.lanes l
+        WHERE l.next_seq > l.claim_seq AND (p_queues IS NULL OR l.queue = ANY (p_queues))
+          AND l.lane_id <> ALL (v_seen)
+        ORDER BY l.priority, l.lane_id
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED;
+        EXIT WHEN NOT FOUND;
+        v_seen := v_seen || lane.lane_id;
         v_end := least(lane.next_seq, lane.claim_seq + v_left);
         RETURN QUERY
         WITH picked AS (

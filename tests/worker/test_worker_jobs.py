@@ -129,20 +129,25 @@ def test_a_handler_over_its_timeout_is_a_failed_attempt(db_url: str, installed: 
     async def slow(ctx: JobContext) -> None:
         await asyncio.sleep(30)
 
+    @registry.task("upstream", timeout=5)
+    async def upstream(ctx: JobContext) -> None:
+        raise TimeoutError("upstream too slow")  # the handler's own timeout, not the task's
+
     async def main() -> None:
         async with AsyncQueue(db_url, schema=installed) as queue:
             job_id = await queue.enqueue("slow", None, max_attempts=1)
+            other = await queue.enqueue("upstream", None, max_attempts=1)
             worker = make_worker(queue, registry)
             started = time.monotonic()
 
             async def dead() -> bool:
-                return (await states(queue, [job_id])) == ["dlq"]
+                return (await states(queue, [job_id, other])) == ["dlq", "dlq"]
 
-            await run_until(worker, dead, 10, "timed-out job dead-lettered")
+            await run_until(worker, dead, 10, "timed-out jobs dead-lettered")
             assert time.monotonic() - started < 5
-            [entry] = await queue.dlq_list()
-            assert entry.error is not None and entry.error.startswith("TimeoutError")
-            assert "timeout of 0.2s" in entry.error
+            dlq = {e.job_id: e for e in await queue.dlq_list()}
+            assert dlq[job_id].error == "TimeoutError: task 'slow' exceeded its timeout of 0.2s"
+            assert dlq[other].error == "TimeoutError: upstream too slow"
             assert worker.metrics.value("jobs_failed_total", task="slow") == 1
 
     asyncio.run(main())

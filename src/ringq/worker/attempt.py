@@ -89,28 +89,26 @@ async def run_attempt(
         _progress_sink=progress,
     )
     started = time.perf_counter()
+    deadline = asyncio.timeout(spec.timeout)
     try:
-        if spec.is_async:
-            call = spec.handler(ctx)
-        else:
-            loop = asyncio.get_running_loop()
-            # A sync handler that overruns its timeout keeps its thread until it returns: Python
-            # cannot kill threads. Its result is discarded; the attempt is failed on time.
-            call = loop.run_in_executor(executor, functools.partial(spec.handler, ctx))
-        result = await asyncio.wait_for(call, timeout=spec.timeout)
-    except TimeoutError as exc:
-        return Errored(
-            f"TimeoutError: task {job.task!r} exceeded its timeout of {spec.timeout}s",
-            traceback_summary(exc),
-            dead_letter=attempts_exhausted(job, spec),
-        )
+        async with deadline:
+            if spec.is_async:
+                result = await spec.handler(ctx)
+            else:
+                # A sync handler that overruns its timeout keeps its thread until it returns:
+                # Python cannot kill threads. Its result is discarded; the attempt fails on time.
+                loop = asyncio.get_running_loop()
+                result = await loop.run_in_executor(executor, functools.partial(spec.handler, ctx))
     except asyncio.CancelledError:
-        raise
+        raise  # lease lost or shutdown: no outcome, no duration
     except Exception as exc:
-        return Errored(describe(exc), traceback_summary(exc), dead_letter=attempts_exhausted(job, spec))
-    finally:
-        if on_duration is not None:
-            on_duration(job.task, time.perf_counter() - started)
+        _observe(on_duration, job.task, started)
+        if isinstance(exc, TimeoutError) and deadline.expired():
+            error = f"TimeoutError: task {job.task!r} exceeded its timeout of {spec.timeout}s"
+        else:  # includes a TimeoutError the handler raised itself
+            error = describe(exc)
+        return Errored(error, traceback_summary(exc), dead_letter=attempts_exhausted(job, spec))
+    _observe(on_duration, job.task, started)
     try:
         json.dumps(result)
     except (TypeError, ValueError) as exc:
@@ -120,3 +118,8 @@ async def run_attempt(
             dead_letter=attempts_exhausted(job, spec),
         )
     return Succeeded(result)
+
+
+def _observe(on_duration: Callable[[str, float], None] | None, task: str, started: float) -> None:
+    if on_duration is not None:
+        on_duration(task, time.perf_counter() - started)

@@ -24,14 +24,16 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ringq.logs import get_logger
-
-log = get_logger("ringq.demo")
+from ringq.errors import RingqError
 
 DEMO_TASK = "ringq.demo.noop"
 ENQUEUE_BATCH = 500
 # Message kinds workers send to the parent.
 READY, DONE = "ready", "done"
+
+
+class DemoError(RingqError):
+    """The demo could not run (worker processes died or never started)."""
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,14 @@ def run_demo(
         deadline = time.monotonic() + timeout
         ready = 0
         while ready < workers:
-            kind, _ = reports.get(timeout=max(0.1, deadline - time.monotonic()))
+            if not all(p.is_alive() for p in procs):
+                raise DemoError("a demo worker process exited during start-up")
+            try:
+                kind, _ = reports.get(timeout=0.5)
+            except queue_mod.Empty:
+                if time.monotonic() > deadline:
+                    raise DemoError("demo worker processes did not start in time") from None
+                continue
             ready += kind == READY
         ids: list[int] = []
         failed: list[BaseException] = []
@@ -197,7 +206,7 @@ def run_demo(
             if failed:
                 raise failed[0]
             if not any(p.is_alive() for p in procs):
-                raise RuntimeError("every demo worker process exited early")
+                raise DemoError("every demo worker process exited early")
             try:
                 kind, batch = reports.get(timeout=0.2)
             except queue_mod.Empty:

@@ -1,0 +1,24 @@
+"""Executable twin of correctness/storage/SegmentedStorage(.Races).tla.
+
+Same constants (read from the same .cfg files), variables, actions and invariants as the spec;
+`ringq model check` explores it, tests/model compares its reachable states with the spec's.
+"""
+
+from ringq.model.config import Config, ConfigError, available_configs, load_config, parse_cfg
+from ringq.model.core import Model, StepError
+from ringq.model.explore import Exploration, explore
+from ringq.model.state import State, to_canonical
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Exploration",
+    "Model",
+    "State",
+    "StepError",
+    "available_configs",
+    "explore",
+    "load_config",
+    "parse_cfg",
+    "to_canonical",
+]

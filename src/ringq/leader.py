@@ -63,7 +63,9 @@ class TickReport:
 @dataclass
 class LeaderSettings:
     interval: float = 1.0  # promote + rescue cadence
-    rotate_interval: float = 60.0  # seal the current slot of each ring this often
+    # Seal the current slot of each ring this often. Terminal history (results, errors) is kept
+    # for about (slots - 1) x this before prune drops it with its slot.
+    rotate_interval: float = 600.0
     prune_interval: float = 5.0
     stats_interval: float = 5.0
     acquire_interval: float = 2.0  # how often a follower retries the lock

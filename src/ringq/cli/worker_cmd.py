@@ -114,7 +114,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--lease", type=positive_float, default=30.0, help="attempt lease in seconds (default 30)")
     p.add_argument("--poll-interval", type=positive_float, default=0.5)
     p.add_argument("--shutdown-timeout", type=positive_float, default=30.0, help="drain deadline on SIGTERM")
-    p.add_argument("--rotate-interval", type=positive_float, default=60.0, help="ring rotation period (s)")
+    p.add_argument(
+        "--rotate-interval",
+        type=positive_float,
+        default=600.0,
+        help="ring rotation period in seconds; results are kept ~(slots-1) x this (default 600)",
+    )
     p.add_argument("--no-maintenance", action="store_true", help="never run promote/rescue/rotate/prune")
     p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
     p.add_argument("--log-json", action="store_true", help="JSON-lines logs")

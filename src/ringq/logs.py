@@ -70,11 +70,18 @@ def configure(
 ) -> None:
     """Install one handler on the `ringq` logger (idempotent; used by the CLI, not by the library)."""
     logger = logging.getLogger("ringq")
-    for handler in list(logger.handlers):
-        if getattr(handler, "_ringq_handler", False):
-            logger.removeHandler(handler)
+    unconfigure()
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonLinesFormatter() if json_lines else KeyValueFormatter())
     handler._ringq_handler = True  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(level)
+
+
+def unconfigure() -> None:
+    """Remove the handler `configure` installed (the CLI's `main` can run many times in one process)."""
+    logger = logging.getLogger("ringq")
+    for handler in list(logger.handlers):
+        if getattr(handler, "_ringq_handler", False):
+            logger.removeHandler(handler)
+    logger.setLevel(logging.NOTSET)

@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from ringq.errors import InvalidInput
-from ringq.logs import JsonLinesFormatter, KeyValueFormatter, configure, get_logger
+from ringq.logs import JsonLinesFormatter, KeyValueFormatter, configure, get_logger, unconfigure
 from ringq.registry import JobContext, Registry
 
 
@@ -65,5 +65,5 @@ def test_configure_routes_ringq_logs_to_the_given_stream() -> None:
     try:
         get_logger("worker").info("hello", extra={"n": 3})
     finally:
-        configure(logging.WARNING)
+        unconfigure()
     assert "ringq.worker hello n=3" in stream.getvalue()

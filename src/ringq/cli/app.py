@@ -21,7 +21,7 @@ from ringq.cli.db import first_line
 from ringq.cli.failure import CliError
 from ringq.embedded import EmbeddedPostgresError
 from ringq.errors import JobNotFound, NotInstalled, RingqError
-from ringq.logs import configure
+from ringq.logs import configure, unconfigure
 
 # Optional subcommand groups owned by other packages: module path -> `register(subparsers)`.
 PLUGINS = ("ringq.model.cli",)
@@ -90,6 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure(logging.DEBUG if args.verbose else logging.INFO, json_lines=getattr(args, "log_json", False))
+    try:
+        return _dispatch(args)
+    finally:
+        unconfigure()
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except CliError as exc:

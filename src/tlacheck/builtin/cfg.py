@@ -20,6 +20,7 @@ class Config:
     constants: dict[str, Any] = field(default_factory=dict)  # name -> value
     substitutions: dict[str, str] = field(default_factory=dict)  # name -> definition name
     scoped_substitutions: dict[tuple[str, str], str] = field(default_factory=dict)  # (module, name) -> def
+    scoped_constants: dict[tuple[str, str], Any] = field(default_factory=dict)  # (module, name) -> value
     init: str | None = None
     next: str | None = None
     specification: str | None = None
@@ -108,8 +109,12 @@ def parse_cfg_text(text: str) -> Config:
                 i += 1
                 if op == "=":
                     if i < len(toks) and toks[i] == "[":
-                        # `C = [M] value`: module-scoped assignment; treated as a global assignment
+                        # `C = [M] value`: assignment to C as defined in module M
+                        mod = toks[i + 1]
                         i += 3
+                        val, i = _value(toks, i, name)
+                        cfg.scoped_constants[(mod, name)] = val
+                        continue
                     val, i = _value(toks, i, name)
                     cfg.constants[name] = val
                 elif op == "<-":

@@ -154,12 +154,16 @@ class Compiler:
         self.assumptions: list[tuple[Node, ModScope]] = []
         self.scoped_overrides: dict[tuple[str, str], str] = {}
         self._state_level_memo: dict[int, bool] = {}
+        self.std_overrides: dict[str, Def] = {}
+        self.root_ms: ModScope | None = None
+        self.scoped_values: dict[tuple[str, str], Any] = {}
         self._primed_memo: dict[int, set[str]] = {}
 
     # ------------------------------------------------------------------ loading modules
 
     def load_root(self, module: Module) -> ModScope:
         ms = ModScope(module, self)
+        self.root_ms = ms
 
         def binder(name: str, arity: int, node: Node, kind: str) -> Def:
             if kind == "var":
@@ -203,12 +207,23 @@ class Compiler:
                         ms.names[n] = d
             elif kind == "assumption":
                 self.assumptions.append((node, ms))
+        for (mod_name, name), value in self.scoped_values.items():
+            od = ms.names.get(name)
+            if mod_name == module.name and isinstance(od, OpDef):
+                od.const_state = 1
+                od.value = value
+                od.fn = lambda c, e, v=value: v
+            elif mod_name == module.name and isinstance(od, ConstDef):
+                od.value = value
+                od.has_value = True
         for (mod_name, const), def_name in self.scoped_overrides.items():
-            if mod_name == module.name and const in ms.names:
-                target = ms.names.get(def_name)
-                cd = ms.names[const]
-                if target is not None and isinstance(cd, ConstDef):
-                    cd.replacement = target
+            if (
+                mod_name == module.name
+                and (const in ms.names or const in stdlib.NAMED)
+                and self.root_ms is not None
+            ):
+                # `C <- [M] D`: C as seen in module M is D of the model (root) module
+                ms.names[const] = AliasDef(def_name, self.root_ms)
 
     def _def_operator(self, ms: ModScope, module: Module, node: Node) -> None:
         name_node = node.child_by_field_name("name")

@@ -82,6 +82,7 @@ class ModelBuilder:
         self.cfg = cfg
         self.comp = Compiler(ModuleLoader(spec.parent))
         self.comp.scoped_overrides = dict(cfg.scoped_substitutions)
+        self.comp.scoped_values = dict(cfg.scoped_constants)
         self.root = parse_file(spec)
         self.ms = self.comp.load_root(self.root)
         self._level_memo: dict[int, int] = {}
@@ -115,6 +116,7 @@ class ModelBuilder:
                         cd.value = self.cfg.constants[name]
                         cd.has_value = True
                     ms.names[name] = cd
+                    self.comp.std_overrides[name] = cd
                 # TLC accepts (and ignores) assignments to names the spec does not declare
                 continue
             d2 = ms.names[name]
@@ -326,6 +328,9 @@ class ModelBuilder:
             nm = node.child_by_field_name("name")
             if nm is not None:
                 label = ms.module.text(nm)
+            if _has_unbounded_quantifier(body):
+                # TLC cannot evaluate these either; such ASSUMEs document intent (proof-only)
+                continue
             model.assumptions.append((label, comp.expr(body, ms, {})))
         return model
 
@@ -516,6 +521,16 @@ class ModelBuilder:
         f = self.comp.expr(p.node, p.ms, p.loc)
         env = p.env
         return lambda c, e: f(c, env) if not e else f(c, {**env, **e})
+
+
+def _has_unbounded_quantifier(n: Node) -> bool:
+    stack = [n]
+    while stack:
+        x = stack.pop()
+        if x.type == "unbounded_quantification":
+            return True
+        stack.extend(x.named_children)
+    return False
 
 
 def build_model(spec: Path, cfg: Config) -> Model:

@@ -96,6 +96,9 @@ class ModScope:
 
     def lookup(self, name: str) -> Def | None:
         d = self.names.get(name)
+        if d is None:
+            # cfg overrides of standard operators (Seq <- BoundedSeq) apply in every module
+            d = self.compiler.std_overrides.get(name)
         if isinstance(d, AliasDef):
             return d.ms.lookup(d.name)
         if isinstance(d, ConstDef) and d.replacement is not None:

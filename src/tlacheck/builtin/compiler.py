@@ -327,7 +327,7 @@ class Compiler:
             else:
                 d.fn = self.expr(d.body, d.ms, loc)
             d.compiling = False
-        return d.fn  # type: ignore[no-any-return]
+        return d.fn
 
     def _fn_def(self, d: OpDef, loc: Loc) -> Fn:
         ms = d.ms
@@ -1232,13 +1232,13 @@ class Compiler:
             for p in kids(spec):
                 if p.type == "except_update_record_field":
                     fld = self.text(ms, kids(p)[0])
-                    path.append(lambda c, e, fld=fld: fld)
+                    path.append(_const_fn(fld))
                 else:
                     ak = [self.expr(x, ms, loc) for x in kids(p)]
                     if len(ak) == 1:
                         path.append(ak[0])
                     else:
-                        path.append(lambda c, e, ak=ak: mkseq([a(c, e) for a in ak]))
+                        path.append(_tuple_fn(ak))
             updates.append((path, self.expr(u.child_by_field_name("new_val"), ms, loc2)))
 
         def exc(c: Ctx, e: dict[str, Any]) -> Any:
@@ -1602,6 +1602,14 @@ class Compiler:
 
 
 # ---------------------------------------------------------------------- runtime helpers
+
+
+def _const_fn(v: Any) -> Fn:
+    return lambda c, e: v
+
+
+def _tuple_fn(items: list[Fn]) -> Fn:
+    return lambda c, e: mkseq([a(c, e) for a in items])
 
 
 def _idents(n: Node) -> list[Node]:

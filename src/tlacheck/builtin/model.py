@@ -439,7 +439,7 @@ class ModelBuilder:
             cond = Part(n.child_by_field_name("if"), ms, loc, env)
             if self.level(cond.node, ms) == 0:
                 c = self._pred(cond)
-                notc: Fn = lambda cx, e, c=c: not c(cx, e)  # noqa: E731
+                notc = _negated(c)
                 if self._add_ev(model, name, self._sub(part, "then"), c) and self._add_ev(
                     model, name, self._sub(part, "else"), notc
                 ):
@@ -521,6 +521,10 @@ class ModelBuilder:
         f = self.comp.expr(p.node, p.ms, p.loc)
         env = p.env
         return lambda c, e: f(c, env) if not e else f(c, {**env, **e})
+
+
+def _negated(f: Fn) -> Fn:
+    return lambda c, e: not f(c, e)
 
 
 def _has_unbounded_quantifier(n: Node) -> bool:

@@ -102,7 +102,7 @@ class ModScope:
         if isinstance(d, AliasDef):
             return d.ms.lookup(d.name)
         if isinstance(d, ConstDef) and d.replacement is not None:
-            return d.replacement  # type: ignore[no-any-return]
+            return d.replacement
         return d
 
     def where(self, n: Node) -> str:

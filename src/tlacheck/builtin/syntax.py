@@ -77,7 +77,7 @@ _TREE_FILES: dict[int, str] = {}
 
 
 def node_text(n: Node) -> str:
-    return n.text.decode()  # type: ignore[no-any-return]
+    return str(n.text.decode())
 
 
 def node_where(n: Node, default: Any = "?") -> str:

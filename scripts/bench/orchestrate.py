@@ -130,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
                     progress.console.print(f"[red]{desc} failed[/red]: {str(exc).splitlines()[0][:200]}")
                 progress.update(task, completed=1.0, total=1.0)
                 progress.remove_task(task)
+                if "error" not in res:
+                    progress.console.print(f"[dim]{desc}:[/dim] {_one_line(res)}")
                 return res
 
             if "drain" in args.scenarios:
@@ -208,7 +210,9 @@ def sweep(
 
     summary = report.sweep_summary(results)
     ours = summary.get("ringq", {}).get("sustainable_rate") or 0.0
-    half = ours / 2 if ours else args.rates[0] / 2
+    # 50% of ringq's sustainable rate is the previous (doubling) grid point; when ringq
+    # sustained no rate at all, the lowest rate stands in (no extra runs)
+    half = ours / 2 if ours > args.rates[0] else args.rates[0]
     results["latency_rate"] = half
     # the rate every system sustained (or the lowest rate): the bloat comparison point
     common = [
@@ -261,6 +265,20 @@ def render_profile(prof: dict[str, Any], console: Console) -> None:
         for f, share in spy["self"][:12]:
             t.add_row(f"{share}%", f[:110])
         console.print(t)
+
+
+def _one_line(res: dict[str, Any]) -> str:
+    if "drain_rate" in res:
+        return f"enqueue {res['enqueue_rate']:,.0f}/s, drain {res['drain_rate']:,.0f}/s"
+    if "completion_rate" in res:
+        lat = res.get("completion_latency") or res["start_latency"]
+        p99 = lat.get("p99")
+        return (
+            f"completed {res['completion_rate']:,.0f}/s of {res['achieved_rate']:,.0f}/s offered, "
+            f"p99 {'-' if p99 is None else f'{p99 * 1000:,.0f} ms'}, "
+            f"{'sustained' if res['sustained'] else 'NOT sustained'}"
+        )
+    return "done"
 
 
 def _err(exc: BaseException) -> str:

@@ -133,3 +133,20 @@ def test_payload_size_limit_is_exact(db_url: str, installed: str, q_rows: Any) -
     finally:
         q.close()
     assert q_rows("SELECT payload FROM {s}.ready") == [("éééé",)]
+
+
+def test_dedup_within_and_across_batches(queue: Queue, q_rows: Any) -> None:
+    live = queue.enqueue("t", dedup_key="k0")
+    ids = queue.enqueue_many(
+        [
+            Job("t", dedup_key="k0"),
+            Job("t", dedup_key="k1"),
+            Job("t"),
+            Job("t", dedup_key="k1"),
+            Job("t", dedup_key="k0"),
+        ]
+    )
+    assert ids[0] == ids[4] == live
+    assert ids[1] == ids[3] and len({live, ids[1], ids[2]}) == 3
+    assert q_rows("SELECT count(*) FROM {s}.ready") == [(3,)]
+    assert q_rows("SELECT dedup_key, job_id FROM {s}.dedup ORDER BY 1") == [("k0", live), ("k1", ids[1])]

@@ -15,6 +15,8 @@ DECLARE
     v_n    integer := cardinality(p_tasks);
     v_ids  bigint[];
     v_new  boolean[];
+    v_first bigint[];
+    v_live  bigint[];
     v_slot integer;
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 1);
@@ -27,24 +29,22 @@ BEGIN
         FROM (SELECT DISTINCT hashtext(q || '/' || k) AS h
               FROM unnest(p_queues, p_dedup_keys) AS t(q, k)
               WHERE k IS NOT NULL ORDER BY 1) keys;
-        -- First occurrence of each key: the live job's id, or a new id.
-        CREATE TEMP TABLE IF NOT EXISTS ringq_enqueue_keys (o integer, first integer, id bigint, fresh boolean)
-            ON COMMIT DROP;
-        TRUNCATE ringq_enqueue_keys;
-        INSERT INTO ringq_enqueue_keys (o, first, id, fresh)
-        SELECT t.o, t.first,
-               CASE WHEN t.k IS NULL OR (t.o = t.first AND live.job_id IS NULL)
-                    THEN nextval({job_id_seq}) ELSE live.job_id END,
-               t.k IS NULL OR (t.o = t.first AND live.job_id IS NULL)
+        -- Per row: the first row of the batch with its (queue, key), and the live job holding
+        -- that key (if any). Then: a live job's id, a new id (first occurrence), or the first
+        -- occurrence's id (later duplicates).
+        SELECT array_agg(t.first ORDER BY t.o), array_agg(live.job_id ORDER BY t.o)
+        INTO v_first, v_live
         FROM (SELECT u.o, u.q, u.k, min(u.o) OVER (PARTITION BY u.q, u.k) AS first
               FROM unnest(p_queues, p_dedup_keys) WITH ORDINALITY AS u(q, k, o)) t
         LEFT JOIN {schema}.dedup d ON t.k IS NOT NULL AND d.queue = t.q AND d.dedup_key = t.k
         LEFT JOIN LATERAL (SELECT d.job_id WHERE {schema}._job_live(d.job_id)) live ON true;
-        -- Later duplicates within the batch take the first occurrence's id.
-        UPDATE ringq_enqueue_keys e SET id = f.id
-        FROM ringq_enqueue_keys f WHERE e.id IS NULL AND f.o = e.first;
-        v_ids := ARRAY(SELECT id FROM ringq_enqueue_keys ORDER BY o);
-        v_new := ARRAY(SELECT fresh FROM ringq_enqueue_keys ORDER BY o);
+        v_new := ARRAY(SELECT t.k IS NULL OR (t.first = t.o AND t.lv IS NULL)
+                       FROM unnest(p_dedup_keys, v_first, v_live) WITH ORDINALITY AS t(k, first, lv, o)
+                       ORDER BY t.o);
+        v_ids := ARRAY(SELECT CASE WHEN t.nw THEN nextval({job_id_seq}) ELSE t.lv END
+                       FROM unnest(v_new, v_live) WITH ORDINALITY AS t(nw, lv, o) ORDER BY t.o);
+        v_ids := ARRAY(SELECT coalesce(v_ids[t.o], v_ids[t.first])
+                       FROM unnest(v_first) WITH ORDINALITY AS t(first, o) ORDER BY t.o);
     END IF;
 
     SELECT current_slot INTO v_slot FROM {schema}.ring_state WHERE ring = 'queue';

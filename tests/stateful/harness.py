@@ -1,0 +1,381 @@
+"""Drive one real ringq schema the way simulated workers and a maintenance leader would, with
+crashes at the named crash points of spec/MAPPING.md, and record an execution log.
+
+One connection per simulated worker (and one for maintenance). A crash `before_commit` opens a
+transaction on the victim's connection, runs the transaction's function, and terminates the
+backend from the admin connection before COMMIT (`pg_terminate_backend`): the database must
+roll everything back. A crash `after_commit` lets the transaction commit and then drops the
+worker's in-memory state (its held attempts and any post-commit step) — a worker restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from ringq import faults
+from ringq.admin import cancel_call, dlq_retry_call
+from ringq.backoff import Backoff
+from ringq.client import (
+    claim_call,
+    complete_call,
+    enqueue_call,
+    fail_call,
+    heartbeat_call,
+    translate,
+)
+from ringq.clock import ManualClock
+from ringq.errors import RingqError
+from ringq.execlog import ExecLog
+from ringq.install import install
+from ringq.maintenance import promote_call, prune_call, rescue_call, rotate_call
+from ringq.sqlfiles import Call
+from ringq.types import ClaimedJob, Completion, Failure, Job
+
+LEASE = 30.0
+MAX_ATTEMPTS = 2
+RETRY_DELAY = 5.0
+QUEUE = "q"
+LOCK_TIMEOUT_MS = 200
+# Rescue re-enqueues at once (as the spec's Rescue does); fail retries after RETRY_DELAY.
+BACKOFF = Backoff(base=0.0, factor=1.0, cap=0.0, jitter=0.0)
+
+
+class Crash(enum.StrEnum):
+    NONE = "none"
+    BEFORE_COMMIT = "before_commit"
+    AFTER_COMMIT = "after_commit"
+
+
+class Crashed(Exception):
+    """The transaction was killed before COMMIT (nothing it did may survive)."""
+
+
+@dataclass
+class SimWorker:
+    name: str
+    conn: psycopg.Connection
+    held: dict[tuple[int, int], ClaimedJob] = field(default_factory=dict)
+    executed: set[tuple[int, int]] = field(default_factory=set)
+
+
+class Harness:
+    def __init__(
+        self,
+        url: str,
+        schema: str,
+        *,
+        workers: Sequence[str] = ("w1", "w2"),
+        mutant: faults.Mutant | None = None,
+        queue_slots: int = 2,
+        claim_slots: int = 2,
+    ) -> None:
+        self.url = url
+        self.schema = schema
+        self.mutant = mutant
+        self.flags = mutant.client if mutant else frozenset()
+        self.clock = ManualClock()
+        self.log = ExecLog()
+        self.admin = psycopg.connect(url, autocommit=True)
+        install(self.admin, schema, queue_slots, claim_slots)
+        if mutant is not None:
+            faults.install_mutant(self.admin, schema, mutant)
+        self.maint = self._connect("maintenance")
+        self.workers = {w: SimWorker(w, self._connect(w)) for w in workers}
+        self.batches = 0
+        self.results: dict[tuple[int, int], Any] = {}  # committed completions -> result sent
+        self.completed_at: dict[int, int] = {}  # job -> lease whose completion committed
+        self.pending_prune: dict[str, bool] = {}  # slow leader: ring -> guard passed
+        self.jobs: list[int] = []  # acknowledged job ids, in order
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _connect(self, name: str) -> psycopg.Connection:
+        return psycopg.connect(
+            self.url, autocommit=True, application_name=f"ringq-stateful-{self.schema}-{name}"
+        )
+
+    def close(self) -> None:
+        for w in self.workers.values():
+            with contextlib.suppress(Exception):
+                w.conn.close()
+        with contextlib.suppress(Exception):
+            self.maint.close()
+        with contextlib.suppress(Exception):
+            self.admin.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(self.schema))
+            )
+        with contextlib.suppress(Exception):
+            self.admin.close()
+
+    def q(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Run a read on the admin connection; `{s}` is the schema."""
+        composed = sql.SQL(query).format(s=sql.Identifier(self.schema))  # type: ignore[arg-type]
+        cur = self.admin.execute(composed, params or None)
+        return cur.fetchall() if cur.description else []
+
+    def _kill(self, conn: psycopg.Connection) -> None:
+        pid = conn.info.backend_pid
+        self.admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+        with contextlib.suppress(Exception):
+            conn.close()
+
+    def _exec(self, conn: psycopg.Connection, query: str | sql.Composable, params: Any) -> list[Any]:
+        try:
+            cur = conn.execute(query, params)
+            return cur.fetchall() if cur.description else []
+        except psycopg.Error as exc:
+            if not conn.autocommit or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                with contextlib.suppress(Exception):
+                    conn.rollback()
+            typed = translate(exc)
+            if typed is None:
+                raise
+            raise typed from exc
+
+    def run(self, who: str, call: Call[Any], crash: Crash = Crash.NONE) -> Any:
+        """Run `call` as one transaction on `who`'s connection; `Crashed` when killed before commit."""
+        conn = self.maint if who == "maintenance" else self.workers[who].conn
+        if crash is Crash.BEFORE_COMMIT:
+            conn.execute("BEGIN")
+            self._exec(conn, call.query, call.params)  # an error rolls back and raises
+            self._kill(conn)
+            self._reconnect(who)
+            raise Crashed(who)
+        return call.parse(self._exec(conn, call.query, call.params))
+
+    def _reconnect(self, who: str) -> None:
+        if who == "maintenance":
+            self.maint = self._connect("maintenance")
+        else:
+            w = self.workers[who]
+            with contextlib.suppress(Exception):
+                w.conn.close()
+            w.conn = self._connect(who)
+            w.held.clear()
+            w.executed.clear()
+
+    def restart(self, who: str) -> None:
+        """The worker process dies and comes back: connection and memory gone (attempts stay open)."""
+        self._reconnect(who)
+
+    # -- workload ---------------------------------------------------------------------------
+
+    def enqueue(self, n: int, priority: int, delay: float | None, crash: Crash) -> list[int]:
+        self.batches += 1
+        b = self.batches
+        jobs = [
+            Job("t", {"b": b, "i": i}, queue=QUEUE, priority=priority, delay=delay, max_attempts=MAX_ATTEMPTS)
+            for i in range(n)
+        ]
+        now = self.clock.now()
+        if "enqueue_per_job" in self.flags:  # MUTANT enqueue_not_atomic: one transaction per job
+            ids: list[int] = []
+            for k, job in enumerate(jobs):
+                call = enqueue_call(self.schema, now, [job], 1_000_000)
+                last = k == len(jobs) - 1
+                try:
+                    ids += self.run("w1", call, crash if last else Crash.NONE)
+                except Crashed:
+                    self.log.add("enqueue_attempt", detail={"batch": b, "n": n})
+                    raise
+        else:
+            call = enqueue_call(self.schema, now, jobs, 1_000_000)
+            try:
+                ids = self.run(
+                    "w1", call, Crash.BEFORE_COMMIT if crash is Crash.BEFORE_COMMIT else Crash.NONE
+                )
+            except Crashed:
+                self.log.add("enqueue_attempt", detail={"batch": b, "n": n})
+                raise
+        for i, j in enumerate(ids):
+            self.log.add("enqueue", job_id=j, detail={"batch": b, "i": i})
+        self.jobs += ids
+        return ids
+
+    def batch_visible(self, batch: int) -> int:
+        rows = self.q(
+            """SELECT count(DISTINCT job_id) FROM (
+                   SELECT job_id, payload FROM {s}.ready UNION ALL SELECT job_id, payload FROM {s}.deferred) t
+               WHERE payload->>'b' = %s""",
+            str(batch),
+        )
+        return int(rows[0][0])
+
+    def claim(self, who: str, limit: int, crash: Crash) -> list[ClaimedJob]:
+        w = self.workers[who]
+        call = claim_call(self.schema, self.clock.now(), who, [QUEUE], limit, LEASE)
+        got: list[ClaimedJob] = self.run(who, call, crash)
+        if "advance_after_commit" in self.flags and got and crash is not Crash.AFTER_COMMIT:
+            # MUTANT cursor_after_commit: the post-commit step, lost when the worker dies first
+            self._exec(
+                w.conn,
+                sql.SQL("SELECT {}._mutant_advance(%s, %s)").format(sql.Identifier(self.schema)),
+                ([c.job_id for c in got], [c.run_lease for c in got]),
+            )
+        if crash is Crash.AFTER_COMMIT:
+            self.restart(who)
+            return got
+        for c in got:
+            w.held[(c.job_id, c.run_lease)] = c
+        return got
+
+    def execute(self, who: str, key: tuple[int, int]) -> None:
+        w = self.workers[who]
+        c = w.held[key]
+        self.log.add("execute", job_id=c.job_id, run_lease=c.run_lease, worker=who, attempt=c.attempt)
+        w.executed.add(key)
+
+    def complete(self, who: str, key: tuple[int, int], crash: Crash) -> RingqError | None:
+        w = self.workers[who]
+        job_id, lease = key
+        result = {"job": job_id, "lease": lease}
+        call = complete_call(self.schema, self.clock.now(), [Completion(job_id, lease, result)], 1_000_000)
+        self.log.add("complete_sent", job_id=job_id, run_lease=lease, worker=who)
+        [outcome] = self.run(who, call, crash)
+        if outcome is None:
+            self.results[key] = result
+            self.completed_at.setdefault(job_id, lease)
+            if "result_after_closure" in self.flags and crash is not Crash.AFTER_COMMIT:
+                # MUTANT result_after_closure: the result goes in later, in its own transaction
+                self._exec(
+                    w.conn,
+                    sql.SQL("SELECT {}._mutant_write_result(%s, %s, %s)").format(sql.Identifier(self.schema)),
+                    ([job_id], [lease], [json.dumps(result)]),
+                )
+            self.log.add("complete", job_id=job_id, run_lease=lease, worker=who, detail=result)
+        if crash is Crash.AFTER_COMMIT:
+            self.restart(who)
+        else:
+            w.held.pop(key, None)
+            w.executed.discard(key)
+        return outcome
+
+    def fail(self, who: str, key: tuple[int, int], dead_letter: bool, crash: Crash) -> str | RingqError:
+        w = self.workers[who]
+        job_id, lease = key
+        item = Failure(job_id, lease, "boom", retry_delay=RETRY_DELAY, dead_letter=dead_letter)
+        call = fail_call(self.schema, self.clock.now(), [item], BACKOFF)
+        [outcome] = self.run(who, call, crash)
+        if outcome == "dlq":
+            self.log.add("dlq", job_id=job_id, run_lease=lease, worker=who)
+        elif outcome == "retried":
+            self.log.add("fail", job_id=job_id, run_lease=lease, worker=who, detail="retried")
+        if crash is Crash.AFTER_COMMIT:
+            self.restart(who)
+        else:
+            w.held.pop(key, None)
+            w.executed.discard(key)
+        return outcome
+
+    def heartbeat(self, who: str, crash: Crash) -> list[tuple[int, int]]:
+        w = self.workers[who]
+        if not w.held:
+            return []
+        call = heartbeat_call(self.schema, self.clock.now(), sorted(w.held), LEASE, None, 1_000_000)
+        lost: list[tuple[int, int]] = self.run(who, call, crash)
+        for key in lost:  # lease lost: the worker stops working on it
+            w.held.pop(key, None)
+            w.executed.discard(key)
+        return lost
+
+    def cancel(self, job_id: int, crash: Crash) -> str:
+        out: str = self.run("maintenance", cancel_call(self.schema, self.clock.now(), job_id), crash)
+        self.log.add("cancel", job_id=job_id, detail=out)
+        return out
+
+    def dlq_retry(self, job_id: int, crash: Crash) -> int:
+        n: int = self.run("maintenance", dlq_retry_call(self.schema, self.clock.now(), [job_id], None), crash)
+        if n:
+            self.log.add("dlq_retry", job_id=job_id)
+        return n
+
+    def promote(self, crash: Crash) -> int:
+        n: int = self.run("maintenance", promote_call(self.schema, self.clock.now()), crash)
+        return n
+
+    def rescue(self, crash: Crash) -> int:
+        before = {r[0] for r in self.q("SELECT job_id FROM {s}.dlq")}
+        n: int = self.run("maintenance", rescue_call(self.schema, self.clock.now(), BACKOFF), crash)
+        for (j,) in self.q("SELECT job_id FROM {s}.dlq"):
+            if j not in before:
+                self.log.add("dlq", job_id=j, detail="rescue")
+        return n
+
+    def rotate(self, ring: str, crash: Crash) -> int:
+        n: int = self.run("maintenance", rotate_call(self.schema, ring, LOCK_TIMEOUT_MS), crash)
+        return n
+
+    def prune(self, ring: str, crash: Crash) -> int | None:
+        n: int | None = self.run("maintenance", prune_call(self.schema, ring, LOCK_TIMEOUT_MS), crash)
+        return n
+
+    # A second, slow maintenance leader: prune in two halves. The real prune is one transaction,
+    # so its "check" half is a no-op and its "act" half is the whole prune; only the
+    # prune_check_then_act mutant really splits it (guard now, truncate later, no re-check).
+    def slow_prune_check(self, ring: str) -> None:
+        if "prune_check_then_act" in self.flags:
+            call = Call(
+                sql.SQL("SELECT {}.prune_guard(%s, %s)").format(sql.Identifier(self.schema)).as_string(None),
+                (ring, LOCK_TIMEOUT_MS),
+                lambda rows: rows[0][0],
+            )
+            self.pending_prune[ring] = self.run("maintenance", call) is not None
+        else:
+            self.pending_prune[ring] = True
+
+    def slow_prune_act(self, ring: str) -> int | None:
+        if not self.pending_prune.pop(ring, False):
+            return None
+        if "prune_check_then_act" in self.flags:
+            call = Call(
+                sql.SQL("SELECT {}.prune_unguarded(%s, %s)")
+                .format(sql.Identifier(self.schema))
+                .as_string(None),
+                (ring, LOCK_TIMEOUT_MS),
+                lambda rows: rows[0][0],
+            )
+            n: int | None = self.run("maintenance", call)
+            return n
+        return self.prune(ring, Crash.NONE)
+
+    # -- log-side checks (facts the database does not keep) -----------------------------------
+
+    def check_acknowledged_completion(self, key: tuple[int, int]) -> str | None:
+        """FencedFinalize (log): the attempt told 'completed' is the one closed 'completed'."""
+        job_id, lease = key
+        rows = self.q(
+            """SELECT x.outcome FROM {s}.claims c LEFT JOIN {s}.closures x
+                 ON x.job_id = c.job_id AND x.run_lease = c.run_lease AND x.slot = c.slot
+               WHERE c.job_id = %s AND c.run_lease = %s""",
+            job_id,
+            lease,
+        )
+        if rows and rows[0][0] != "completed":
+            return (
+                f"completion of attempt (job_id={job_id}, run_lease={lease}) was acknowledged, "
+                f"but that attempt's closure is {rows[0][0]!r}"
+            )
+        return None
+
+    def missing_results(self) -> list[str]:
+        """TerminalHasResult (log): every committed completion's result is in its terminal row."""
+        if not self.results:
+            return []
+        rows = self.q(
+            "SELECT job_id, run_lease, result FROM {s}.done WHERE outcome = 'completed' AND job_id = ANY(%s)",
+            [k[0] for k in self.results],
+        )
+        bad = []
+        for job_id, lease, result in rows:
+            sent = self.results.get((job_id, lease))
+            if sent is not None and result != sent:
+                bad.append(f"job {job_id} lease {lease}: terminal row has result {result!r}, sent {sent!r}")
+        return bad

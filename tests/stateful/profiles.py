@@ -1,0 +1,51 @@
+"""Hypothesis settings of the stateful suites: `ci` (default suite), `deep`, `mutants`.
+
+Pick one with `--hypothesis-profile=<name>` (once tests/conftest.py registers these names, see
+docs/stateful.md) or with RINGQ_STATEFUL_PROFILE=<name>; anything else runs `ci`.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hypothesis import HealthCheck, Verbosity, settings
+
+COMMON: dict[str, Any] = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    "print_blob": True,
+    "verbosity": Verbosity.normal,
+}
+
+PROFILES: dict[str, dict[str, Any]] = {
+    # default suite: derandomised (same examples every run), about a minute on 2 shared cores
+    "ci": {"max_examples": 30, "stateful_step_count": 30, "derandomize": True, "database": None},
+    # long runs: random seeds, failures saved to the example database (.hypothesis/)
+    "deep": {"max_examples": 1000, "stateful_step_count": 60},
+    # scripts/mutants.py: enough examples to find every mutant, deterministic
+    "mutants": {"max_examples": 250, "stateful_step_count": 40, "derandomize": True, "database": None},
+}
+
+
+def register() -> None:
+    for name, values in PROFILES.items():
+        settings.register_profile(name, **COMMON, **values)
+
+
+def chosen() -> settings:
+    """The profile named by RINGQ_STATEFUL_PROFILE, else the loaded pytest profile if it is one of
+    ours, else `ci`."""
+    register_missing()
+    name = os.environ.get("RINGQ_STATEFUL_PROFILE") or settings.get_current_profile_name()
+    if name not in PROFILES:
+        name = "ci"
+    return settings.get_profile(name)
+
+
+def register_missing() -> None:
+    for name, values in PROFILES.items():
+        try:
+            settings.get_profile(name)
+        except Exception:
+            settings.register_profile(name, **COMMON, **values)

@@ -1,0 +1,424 @@
+"""Hypothesis state machine over a real ringq schema: the spec's actions as steps, crashes at
+every named crash point, and after every step the SQL invariants (ringq.invariants) and the
+execution-log invariants (ringq.execlog) must hold.
+
+Each step is one of the spec's actions (SegmentedStorage.tla), as a value that prints as a
+runnable call: `state.act(Claim(who='w1', limit=2, crash='after_commit'))`. One rule draws
+the action (rather than one Hypothesis rule per action) so that swarm testing, which switches
+whole rules off per example, does not starve the long claim → complete → tick → rescue →
+rotate → prune chains the interesting bugs need. `crash=` says where the transaction dies:
+`before_commit` (backend terminated before COMMIT) or `after_commit` (committed, then the
+worker loses its memory and its post-commit steps).
+
+With RINGQ_MUTANT=<name> each example's schema gets that mutant (ringq.faults) installed; the
+first violation is reported to RINGQ_MUTANT_REPORT (scripts/mutants.py reads it).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from ringq import faults
+from ringq.admin import JobAlreadyTerminal
+from ringq.embedded import database_url
+from ringq.errors import AttemptClosed, JobNotFound, MaintenanceBusy, PruneBlocked, RingqError
+from ringq.execlog import check_log
+from ringq.invariants import InvariantViolation, run_checks
+
+from .harness import MAX_ATTEMPTS, Crash, Crashed, Harness
+from .profiles import chosen
+
+pytestmark = pytest.mark.stateful
+
+WORKERS = ("w1", "w2")
+NONE, BEFORE, AFTER = "none", "before_commit", "after_commit"
+
+# -- the actions (spec names) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    n: int
+    priority: int = 0
+    delay: float | None = None
+    crash: str = NONE
+
+
+@dataclass(frozen=True)
+class Claim:
+    who: str
+    limit: int = 1
+    crash: str = NONE
+
+
+@dataclass(frozen=True)
+class Execute:
+    pick: int = 0  # index into every attempt some worker holds, sorted by (job_id, run_lease)
+
+
+@dataclass(frozen=True)
+class Complete:
+    pick: int = 0
+    crash: str = NONE
+
+
+@dataclass(frozen=True)
+class Fail:
+    pick: int = 0
+    dead_letter: bool = False
+    crash: str = NONE
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    who: str
+    crash: str = NONE
+
+
+@dataclass(frozen=True)
+class CrashWorker:
+    who: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Promote:
+    crash: str = NONE
+
+
+@dataclass(frozen=True)
+class Rescue:
+    crash: str = NONE
+
+
+@dataclass(frozen=True)
+class Cancel:
+    job: int  # index into the acknowledged jobs (modulo their number)
+    crash: str = NONE
+
+
+@dataclass(frozen=True)
+class DlqRetry:
+    job: int
+    crash: str = NONE
+
+
+@dataclass(frozen=True)
+class Rotate:
+    ring: str
+    crash: str = NONE
+
+
+@dataclass(frozen=True)
+class Prune:
+    ring: str
+    crash: str = NONE
+
+
+@dataclass(frozen=True)
+class SlowPruneCheck:
+    """A second, slow maintenance leader starts a prune of `ring` ..."""
+
+    ring: str
+
+
+@dataclass(frozen=True)
+class SlowPruneAct:
+    """... and finishes it some steps later."""
+
+    ring: str
+
+
+Action = (
+    Enqueue
+    | Claim
+    | Execute
+    | Complete
+    | Fail
+    | Heartbeat
+    | CrashWorker
+    | Tick
+    | Promote
+    | Rescue
+    | Cancel
+    | DlqRetry
+    | Rotate
+    | Prune
+    | SlowPruneCheck
+    | SlowPruneAct
+)
+
+who = st.sampled_from(WORKERS)
+crash_any = st.sampled_from([NONE, NONE, NONE, BEFORE, AFTER])
+crash_pre = st.sampled_from([NONE, NONE, NONE, BEFORE])
+ring = st.sampled_from(["queue", "claim"])
+pick = st.integers(0, 3)
+
+ENQUEUE = st.builds(
+    Enqueue,
+    n=st.integers(1, 3),
+    priority=st.sampled_from([0, 1]),
+    delay=st.sampled_from([None, None, 10.0]),
+    crash=crash_pre,
+)
+CLAIM = st.builds(Claim, who=who, limit=st.integers(1, 3), crash=crash_any)
+COMPLETE = st.builds(Complete, pick=pick, crash=crash_any)
+# one_of draws its branches uniformly: the workhorse actions are listed more than once.
+ACTIONS: st.SearchStrategy[Any] = st.one_of(
+    ENQUEUE,
+    CLAIM,
+    COMPLETE,
+    st.builds(Tick, seconds=st.sampled_from([31.0, 6.0])),
+    st.builds(Rescue, crash=crash_pre),
+    st.builds(Rotate, ring=ring, crash=crash_pre),
+    st.builds(Prune, ring=ring, crash=crash_pre),
+    CLAIM,
+    COMPLETE,
+    ENQUEUE,
+    st.builds(Fail, pick=pick, dead_letter=st.booleans(), crash=crash_any),
+    st.builds(Execute, pick=pick),
+    st.builds(Heartbeat, who=who, crash=crash_pre),
+    st.builds(CrashWorker, who=who),
+    st.builds(Promote, crash=crash_pre),
+    st.builds(Cancel, job=st.integers(0, 9), crash=crash_pre),
+    st.builds(DlqRetry, job=st.integers(0, 9), crash=crash_pre),
+    st.builds(SlowPruneCheck, ring=ring),
+    st.builds(SlowPruneAct, ring=ring),
+    st.builds(Rotate, ring=ring, crash=crash_pre),
+    st.builds(Prune, ring=ring, crash=crash_pre),
+)
+
+_URL: str | None = None
+
+
+def _url() -> str:
+    global _URL
+    if _URL is None:
+        _URL = database_url()
+    return _URL
+
+
+class Violation(AssertionError):
+    def __init__(self, invariant: str, message: str) -> None:
+        self.invariant = invariant
+        super().__init__(f"{invariant} violated: {message}")
+
+
+class StorageMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.mutant = faults.from_env()
+        self.h = Harness(_url(), f"sm_{uuid.uuid4().hex[:12]}", workers=WORKERS, mutant=self.mutant)
+        self.trace: list[str] = []
+
+    def teardown(self) -> None:
+        if os.environ.get("RINGQ_STATEFUL_TRACE"):
+            print(" ; ".join(self.trace), flush=True)
+        self.h.close()
+
+    # -- the rules ------------------------------------------------------------------------------
+
+    @initialize(action=ENQUEUE)
+    def start(self, action: Enqueue) -> None:
+        self.act(action)
+
+    @rule(action=ACTIONS)
+    def act(self, action: Action) -> None:
+        self.trace.append(repr(action))
+        handler = getattr(self, "do_" + type(action).__name__)
+        handler(action)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _fail(self, invariant: str, message: str) -> None:
+        faults.write_report(
+            {
+                "invariant": invariant,
+                "message": message[:2000],
+                "steps": len(self.trace),
+                "trace": self.trace,
+                "mutant": self.mutant.name if self.mutant else None,
+            }
+        )
+        raise Violation(invariant, message)
+
+    def _pick(self, pick: int) -> tuple[str, tuple[int, int]] | None:
+        held = sorted((key, w.name) for w in self.h.workers.values() for key in w.held)
+        if not held:
+            return None
+        key, name = held[pick % len(held)]
+        return name, key
+
+    def _job(self, index: int) -> int | None:
+        return self.h.jobs[index % len(self.h.jobs)] if self.h.jobs else None
+
+    def _check_not_completed_before(self, key: tuple[int, int]) -> None:
+        job_id, lease = key
+        done = self.h.completed_at.get(job_id)
+        if done is not None and done != lease:
+            self._fail(
+                "NoDuplicateCompletion",
+                f"job {job_id} is about to run again (run_lease {lease}) although its attempt "
+                f"run_lease {done} completed",
+            )
+
+    def _execute(self, w: str, key: tuple[int, int]) -> None:
+        if key not in self.h.workers[w].executed:
+            self._check_not_completed_before(key)
+            self.h.execute(w, key)
+
+    # -- one handler per action --------------------------------------------------------------
+
+    def do_Enqueue(self, a: Enqueue) -> None:
+        try:
+            self.h.enqueue(a.n, a.priority, a.delay, Crash(a.crash))
+        except Crashed:
+            visible = self.h.batch_visible(self.h.batches)
+            if visible not in (0, a.n):
+                self._fail(
+                    "BatchAtomic", f"batch {self.h.batches} of {a.n} jobs: {visible} visible after a crash"
+                )
+
+    def do_Claim(self, a: Claim) -> None:
+        try:
+            self.h.claim(a.who, a.limit, Crash(a.crash))
+        except Crashed:
+            pass
+
+    def do_Execute(self, a: Execute) -> None:
+        found = self._pick(a.pick)
+        if found is not None:
+            self._execute(*found)
+
+    def do_Complete(self, a: Complete) -> None:
+        found = self._pick(a.pick)
+        if found is None:
+            return
+        w, key = found
+        self._execute(w, key)
+        try:
+            outcome = self.h.complete(w, key, Crash(a.crash))
+        except Crashed:
+            return
+        if outcome is None:
+            problem = self.h.check_acknowledged_completion(key)
+            if problem:
+                self._fail("FencedFinalize", problem)
+        elif not isinstance(outcome, AttemptClosed):
+            raise outcome
+
+    def do_Fail(self, a: Fail) -> None:
+        found = self._pick(a.pick)
+        if found is None:
+            return
+        w, key = found
+        self._execute(w, key)
+        try:
+            outcome = self.h.fail(w, key, a.dead_letter, Crash(a.crash))
+        except Crashed:
+            return
+        if isinstance(outcome, RingqError) and not isinstance(outcome, AttemptClosed):
+            raise outcome
+
+    def do_Heartbeat(self, a: Heartbeat) -> None:
+        try:
+            self.h.heartbeat(a.who, Crash(a.crash))
+        except Crashed:
+            pass
+
+    def do_CrashWorker(self, a: CrashWorker) -> None:
+        self.h.restart(a.who)
+
+    def do_Tick(self, a: Tick) -> None:
+        self.h.clock.advance(a.seconds)
+
+    def do_Promote(self, a: Promote) -> None:
+        try:
+            self.h.promote(Crash(a.crash))
+        except Crashed:
+            pass
+
+    def do_Rescue(self, a: Rescue) -> None:
+        try:
+            self.h.rescue(Crash(a.crash))
+        except Crashed:
+            pass
+
+    def do_Cancel(self, a: Cancel) -> None:
+        job = self._job(a.job)
+        if job is None:
+            return
+        try:
+            self.h.cancel(job, Crash(a.crash))
+        except (Crashed, JobAlreadyTerminal, JobNotFound):
+            pass
+
+    def do_DlqRetry(self, a: DlqRetry) -> None:
+        job = self._job(a.job)
+        if job is None:
+            return
+        try:
+            self.h.dlq_retry(job, Crash(a.crash))
+        except Crashed:
+            pass
+
+    def do_Rotate(self, a: Rotate) -> None:
+        try:
+            self.h.rotate(a.ring, Crash(a.crash))
+        except (Crashed, MaintenanceBusy):
+            pass
+
+    def do_Prune(self, a: Prune) -> None:
+        try:
+            self.h.prune(a.ring, Crash(a.crash))
+        except (Crashed, PruneBlocked, MaintenanceBusy):
+            pass
+
+    def do_SlowPruneCheck(self, a: SlowPruneCheck) -> None:
+        try:
+            self.h.slow_prune_check(a.ring)
+        except (PruneBlocked, MaintenanceBusy):
+            pass
+
+    def do_SlowPruneAct(self, a: SlowPruneAct) -> None:
+        try:
+            self.h.slow_prune_act(a.ring)
+        except (PruneBlocked, MaintenanceBusy):
+            pass
+
+    # -- after every step --------------------------------------------------------------------
+
+    @invariant()
+    def sql_invariants_hold(self) -> None:
+        bad = [r for r in run_checks(self.h.admin, self.h.schema) if not r.ok]
+        if bad:
+            err = InvariantViolation(bad)
+            self._fail(err.invariants[0], str(err))
+
+    @invariant()
+    def log_invariants_hold(self) -> None:
+        rep = check_log(
+            self.h.log, live_at_end=self.h.jobs, require_terminal=False, max_attempts=MAX_ATTEMPTS
+        )
+        if rep.duplicated:
+            self._fail("NoDuplicateCompletion", rep.summary())
+        for name, rows in rep.violations.items():
+            self._fail(name, f"{rows[:5]}")
+        missing = self.h.missing_results()
+        if missing:
+            self._fail("TerminalHasResult", "; ".join(missing[:5]))
+
+
+TestStorageMachine = StorageMachine.TestCase
+TestStorageMachine.settings = chosen()

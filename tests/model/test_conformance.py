@@ -63,7 +63,7 @@ def _explain_mismatch(name: str, model_states: dict[CanonState, int], model_tr: 
         f"{len(only_model)} only in the model, {len(only_spec)} only in the spec"
     ]
     if only_model:
-        index, states, parent = model_tr
+        _index, states, parent = model_tr
         first = min(only_model, key=lambda s: model_states[s])
         lines.append("  first state only in the MODEL, reached by:")
         for step in path_to(states, parent, model_states[first]):
@@ -84,7 +84,7 @@ def test_reachable_states_equal_the_specs(name: str) -> None:
     cfg = load_config(name)
     model = Model(cfg)
     tr = reachable(model)
-    index, states, _ = tr
+    _index, states, _ = tr
     model_states = {to_canonical(s, cfg): i for i, s in enumerate(states)}
     assert len(model_states) == len(states), "two model states map to the same TLA+ state"
     space = builtin.explore(spec_of(name), CONFIGS[name])

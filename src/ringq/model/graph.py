@@ -97,7 +97,9 @@ def _render(g: nx.DiGraph, path: Path) -> None:
         g.nodes[node]["layer"] = depth
     pos = nx.multipartite_layout(g, subset_key="layer", align="horizontal") if layers else {}
     pos = {k: (x, -y) for k, (x, y) in pos.items()}
-    nx.draw_networkx_nodes(g, pos, node_color=[d["color"] for _, d in g.nodes(data=True)], node_size=120, ax=ax)
+    nx.draw_networkx_nodes(
+        g, pos, node_color=[d["color"] for _, d in g.nodes(data=True)], node_size=120, ax=ax
+    )
     nx.draw_networkx_edges(g, pos, arrowsize=6, width=0.5, alpha=0.5, ax=ax)
     if n <= 60:
         nx.draw_networkx_edge_labels(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 from ringq.model.config import Config
@@ -125,7 +126,7 @@ def PruneSafety(cfg: Config, s: State, v: View) -> bool:
 
 def ClaimOrder(cfg: Config, s: State, v: View) -> bool:
     by_lease = sorted(s.claims, key=lambda x: x.lease)
-    return all(a.seq < b.seq for a, b in zip(by_lease, by_lease[1:], strict=False))
+    return all(a.seq < b.seq for a, b in itertools.pairwise(by_lease))
 
 
 def CountersMatch(cfg: Config, s: State, v: View) -> bool:

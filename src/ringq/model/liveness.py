@@ -40,13 +40,9 @@ def EventuallyTerminal(model: Model) -> str | None:
     """None when the property holds; otherwise a one-line description of a fair lasso."""
     ex = explore(model, check=False, keep_graph=True)
     classes = all_fair_classes(model)
-    enabled = [
-        {c for a, p, _ in out if (c := fairness_class(a, p)) is not None} for out in ex.edges
-    ]
+    enabled = [{c for a, p, _ in out if (c := fairness_class(a, p)) is not None} for out in ex.edges]
     for job in model.cfg.jobs:
-        pending = {
-            i for i, s in enumerate(ex.states) if job in s.enqueued and job not in s.terminal
-        }
+        pending = {i for i, s in enumerate(ex.states) if job in s.enqueued and job not in s.terminal}
         for i in pending:
             if not enabled[i]:
                 return f"{job} never terminal: it can stay forever in a state with no fair action enabled (state #{i})"

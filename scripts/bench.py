@@ -113,6 +113,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--concurrency", type=_positive_int, default=16, help="handler concurrency of the one worker process"
     )
     p.add_argument("--drain-n", type=_positive_int, help="jobs per drain run (full 50000, quick 3000)")
+    p.add_argument(
+        "--drain-timeout",
+        type=_positive_float,
+        default=None,
+        help="stop a drain after this many seconds and rate it over what completed (full 180, quick 45)",
+    )
     p.add_argument("--reps", type=_positive_int, help="drain repetitions per system (full 3, quick 1)")
     p.add_argument(
         "--rates", type=_rates, help="offered rates to sweep, jobs/s (doubling, so the previous step is 50%%)"
@@ -137,10 +143,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--out", type=Path, default=ROOT / "bench-results", help="results directory (default bench-results/)"
     )
     p.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    p.add_argument(
+        "--render",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="re-print the tables and redraw the plots of a recorded run, then exit",
+    )
     p.add_argument("--no-reexec", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     base = QUICK if a.quick else FULL
-    for key in ("drain_n", "reps", "duration", "hold", "after", "recover", "profile_n"):
+    for key in ("drain_n", "reps", "duration", "hold", "after", "recover", "profile_n", "drain_timeout"):
         if getattr(a, key) is None:
             setattr(a, key, base[key])
     if a.rates is None:
@@ -180,6 +192,30 @@ def _maybe_reexec(args: argparse.Namespace, argv: list[str]) -> None:
     os.execv(str(py), [str(py), str(Path(__file__).resolve()), *argv, "--no-reexec"])
 
 
+def render_recorded(path: Path, plots: bool) -> int:
+    import json
+
+    from rich.console import Console
+
+    from bench import report
+    from bench.orchestrate import render_profile
+
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        sys.stderr.write(f"bench.py: error: cannot read {path}: {exc}\n")
+        return 2
+    console = Console() if sys.stdout.isatty() else Console(width=170)
+    report.render(results, console)
+    if results.get("profile") and "error" not in results["profile"]:
+        render_profile(results["profile"], console)
+    if plots:
+        files = report.plot(results, path.parent)
+        if files:
+            console.print("plots: " + ", ".join(str(f) for f in files))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
@@ -187,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
         return setup_venv()
     _maybe_reexec(args, argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    if args.render is not None:
+        return render_recorded(args.render, plots=not args.no_plots)
     from bench.orchestrate import run
 
     return run(args)

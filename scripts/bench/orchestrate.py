@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
             "quick": args.quick,
             "concurrency": args.concurrency,
             "drain_n": args.drain_n,
+            "drain_timeout": args.drain_timeout,
             "reps": args.reps,
             "rates": args.rates,
             "duration": args.duration,
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     t_start = time.time()
     with Server.open(dict(args.pg_setting)) as server:
         results["postgres"] = server.info()
-        runner = Runner(server, Settings(concurrency=args.concurrency))
+        runner = Runner(server, Settings(concurrency=args.concurrency, drain_timeout=args.drain_timeout))
         console.print(
             f"[bold]ringq bench[/bold] {stamp}: {', '.join(systems)} on {results['postgres']['version'].split(',')[0]}"
             f" ({'embedded' if server.embedded else 'RINGQ_DATABASE_URL'}), {results['machine']['cpu_count']} CPUs, "
@@ -269,7 +270,8 @@ def render_profile(prof: dict[str, Any], console: Console) -> None:
 
 def _one_line(res: dict[str, Any]) -> str:
     if "drain_rate" in res:
-        return f"enqueue {res['enqueue_rate']:,.0f}/s, drain {res['drain_rate']:,.0f}/s"
+        part = f" (partial: {res['drained_jobs']:,} jobs in the time limit)" if res.get("partial") else ""
+        return f"enqueue {res['enqueue_rate']:,.0f}/s, drain {res['drain_rate']:,.0f}/s{part}"
     if "completion_rate" in res:
         lat = res.get("completion_latency") or res["start_latency"]
         p99 = lat.get("p99")

@@ -55,6 +55,7 @@ def drain_summary(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "enqueue_rate": _median([r["enqueue_rate"] for r in ok]),
             "drain_rate": _median([r["drain_rate"] for r in ok]),
             "drain_rates": [r["drain_rate"] for r in ok],
+            "partial": any(r.get("partial") for r in ok),
             "wal_per_job": _median([r["cost"]["wal_bytes_per_job"] for r in ok]),
             "commits_per_job": _median([r["cost"]["commits_per_job"] for r in ok]),
             "dead_end": _median([r["cost"]["dead_tuples_end"] for r in ok]),
@@ -123,7 +124,7 @@ def render(results: dict[str, Any], console: Console) -> None:
             t.add_row(
                 label(s),
                 _fmt(d["enqueue_rate"]),
-                _fmt(d["drain_rate"]),
+                _fmt(d["drain_rate"]) + (" (partial)" if d.get("partial") else ""),
                 _ratio(ref.get("drain_rate"), d["drain_rate"]) if s != REF else "1.00x",
                 _fmt(d["wal_per_job"]),
                 _fmt(d["commits_per_job"], 2),
@@ -371,6 +372,14 @@ def write_json(results: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(results, indent=1, default=str))
 
 
+def _rate_ticks(ax: Any, rates: list[float]) -> None:
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xticks(rates)
+    ax.set_xticklabels([f"{r:g}" for r in rates], rotation=45, fontsize=8)
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
     """Throughput vs offered load, latency percentiles, depth over time, dead tuples."""
     try:
@@ -386,7 +395,9 @@ def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
 
     if results.get("sweep"):
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        rates = results["config"]["rates"]
+        rates = sorted(
+            {*results["config"]["rates"], *(r["rate"] for runs in results["sweep"].values() for r in runs)}
+        )
         ax.plot(rates, rates, "k:", label="offered")
         for s in systems:
             pts = [(r["rate"], r["completion_rate"]) for r in results["sweep"].get(s, []) if "error" not in r]
@@ -394,6 +405,7 @@ def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
                 ax.plot(*zip(*sorted(pts), strict=True), marker="o", label=s)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        _rate_ticks(ax, rates)
         ax.set_xlabel("offered rate (jobs/s)")
         ax.set_ylabel("completion rate in window (jobs/s)")
         ax.set_title("throughput vs offered load")
@@ -415,6 +427,7 @@ def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
                     ax.plot(*zip(*sorted(pts), strict=True), marker="o", label=s)
             ax.set_xscale("log")
             ax.set_yscale("log")
+            _rate_ticks(ax, rates)
             ax.set_title(f"end-to-end {q} (s)")
             ax.set_xlabel("offered rate (jobs/s)")
         axes[0].legend(fontsize=8)

@@ -250,7 +250,8 @@ def select(
 ) -> list[SuiteEntry]:
     chosen = []
     for e in entries:
-        if only and not any(o in (e.name, e.spec, e.cfg, Path(e.spec).stem) for o in only):
+        keys = (e.name, e.spec, e.cfg, Path(e.spec).stem, Path(e.cfg).stem)
+        if only and not any(o in keys for o in only):
             continue
         if e.slow and not include_slow:
             continue

@@ -13,20 +13,18 @@ RETURNS float8 LANGUAGE sql VOLATILE AS $$
            * (1 - p_backoff[4] * random())
 $$;
 
--- The lane of (queue, priority), created on first use. Lanes are never deleted.
-CREATE FUNCTION {schema}._lane(p_queue text, p_priority integer)
-RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE
-    v_lane integer;
-BEGIN
-    SELECT lane_id INTO v_lane FROM {schema}.lanes WHERE queue = p_queue AND priority = p_priority;
-    IF NOT FOUND THEN
-        INSERT INTO {schema}.lanes (queue, priority) VALUES (p_queue, p_priority)
-        ON CONFLICT (queue, priority) DO NOTHING;
-        SELECT lane_id INTO v_lane FROM {schema}.lanes WHERE queue = p_queue AND priority = p_priority;
-    END IF;
-    RETURN v_lane;
-END
+-- Create the missing lanes among (queue, priority) pairs, in (queue, priority) order. Lanes are
+-- never deleted. The order matters: two transactions creating the same two new lanes would
+-- otherwise wait on each other's uncommitted key in opposite orders and deadlock
+-- (LockOrder.tla, LockOrder.cfg). Every creator calls this before locking any lane row.
+CREATE FUNCTION {schema}._ensure_lanes(p_queues text[], p_priorities integer[])
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO {schema}.lanes (queue, priority)
+    SELECT t.q, t.p
+    FROM (SELECT DISTINCT u.q, u.p FROM unnest(p_queues, p_priorities) AS u(q, p)) t
+    WHERE NOT EXISTS (SELECT 1 FROM {schema}.lanes l WHERE l.queue = t.q AND l.priority = t.p)
+    ORDER BY t.q, t.p
+    ON CONFLICT (queue, priority) DO NOTHING;
 $$;
 
 -- Append one ready row to the current queue slot. Caller holds the queue-ring advisory lock

@@ -1,7 +1,8 @@
 -- dlq retry (TLA+ DlqRetry): move dead-lettered jobs back into the current ready slot with a
 -- fresh attempt budget (attempt 1). Selection: p_job_ids, or every job of p_queue, or all.
 --
--- Lock order: (1) advisory: queue ring SHARED  (3) lanes FOR UPDATE in lane_id order
+-- Lock order: (1) advisory: queue ring SHARED  (3) missing lanes created in (queue, priority)
+--             order, then lanes FOR UPDATE in lane_id order
 --             (4) ready insert  (5) dlq delete.
 CREATE FUNCTION {schema}.dlq_retry(p_now timestamptz, p_job_ids bigint[], p_queue text)
 RETURNS integer
@@ -19,8 +20,11 @@ BEGIN
     IF cardinality(v_ids) = 0 THEN
         RETURN 0;
     END IF;
-    v_lanes := ARRAY(SELECT DISTINCT {schema}._lane(q.queue, q.priority)
-                     FROM {schema}.dlq q WHERE q.job_id = ANY (v_ids));
+    PERFORM {schema}._ensure_lanes(array_agg(q.queue), array_agg(q.priority))
+    FROM {schema}.dlq q WHERE q.job_id = ANY (v_ids);
+    v_lanes := ARRAY(SELECT l.lane_id FROM {schema}.lanes l
+                     WHERE (l.queue, l.priority) IN (SELECT q.queue, q.priority
+                                                     FROM {schema}.dlq q WHERE q.job_id = ANY (v_ids)));
     PERFORM 1 FROM {schema}.lanes l WHERE l.lane_id = ANY (v_lanes) ORDER BY l.lane_id FOR UPDATE;
     SELECT current_slot INTO v_slot FROM {schema}.ring_state WHERE ring = 'queue';
 

@@ -4,7 +4,8 @@
 -- id is that job's id. Two rows of one batch with the same key get the first row's id.
 --
 -- Lock order: (1) advisory: queue ring SHARED, then dedup keys in hash order
---             (2) ring_state read (no row lock)  (3) lanes rows FOR UPDATE in lane_id order
+--             (2) ring_state read (no row lock)  (3) missing lanes created in (queue, priority)
+--             order, then lanes rows FOR UPDATE in lane_id order
 --             (4) ready insert  (5) deferred / dedup rows.
 -- The lane row lock is held until commit (ADR 0001): lane_seq order = commit order.
 CREATE FUNCTION {schema}.enqueue(
@@ -50,11 +51,9 @@ BEGIN
     SELECT current_slot INTO v_slot FROM {schema}.ring_state WHERE ring = 'queue';
 
     -- Lanes of the rows due now: create missing ones, then lock all in lane_id order.
-    INSERT INTO {schema}.lanes (queue, priority)
-    SELECT DISTINCT t.q, t.p FROM unnest(p_queues, p_priorities, p_run_ats, v_new) AS t(q, p, ra, nw)
-    WHERE t.nw AND (t.ra IS NULL OR t.ra <= p_now)
-      AND NOT EXISTS (SELECT 1 FROM {schema}.lanes l WHERE l.queue = t.q AND l.priority = t.p)
-    ON CONFLICT (queue, priority) DO NOTHING;
+    PERFORM {schema}._ensure_lanes(array_agg(t.q), array_agg(t.p))
+    FROM unnest(p_queues, p_priorities, p_run_ats, v_new) AS t(q, p, ra, nw)
+    WHERE t.nw AND (t.ra IS NULL OR t.ra <= p_now);
     PERFORM 1 FROM {schema}.lanes l
     WHERE (l.queue, l.priority) IN (
         SELECT t.q, t.p FROM unnest(p_queues, p_priorities, p_run_ats, v_new) AS t(q, p, ra, nw)

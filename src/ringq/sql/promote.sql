@@ -1,7 +1,8 @@
 -- promote (TLA+ Promote): move due deferred rows (run_at <= now) into the current ready slot,
 -- each with a new lane_seq. At most p_limit rows per call, oldest run_at first.
 --
--- Lock order: (1) advisory: queue ring SHARED  (3) lanes FOR UPDATE in lane_id order
+-- Lock order: (1) advisory: queue ring SHARED  (3) missing lanes created in (queue, priority)
+--             order, then lanes FOR UPDATE in lane_id order
 --             (4) ready insert  (5) deferred delete (a row cancelled meanwhile is skipped).
 CREATE FUNCTION {schema}.promote(p_now timestamptz, p_limit integer)
 RETURNS integer
@@ -18,8 +19,11 @@ BEGIN
     IF cardinality(v_ids) = 0 THEN
         RETURN 0;
     END IF;
-    v_lanes := ARRAY(SELECT DISTINCT {schema}._lane(d.queue, d.priority)
-                     FROM {schema}.deferred d WHERE d.job_id = ANY (v_ids));
+    PERFORM {schema}._ensure_lanes(array_agg(d.queue), array_agg(d.priority))
+    FROM {schema}.deferred d WHERE d.job_id = ANY (v_ids);
+    v_lanes := ARRAY(SELECT l.lane_id FROM {schema}.lanes l
+                     WHERE (l.queue, l.priority) IN (SELECT d.queue, d.priority
+                                                     FROM {schema}.deferred d WHERE d.job_id = ANY (v_ids)));
     PERFORM 1 FROM {schema}.lanes l WHERE l.lane_id = ANY (v_lanes) ORDER BY l.lane_id FOR UPDATE;
     SELECT current_slot INTO v_slot FROM {schema}.ring_state WHERE ring = 'queue';
 

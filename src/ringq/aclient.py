@@ -83,6 +83,12 @@ class AsyncQueue:
         else:
             raise InvalidInput("dsn_or_pool: expected a DSN string or a psycopg_pool.AsyncConnectionPool")
 
+    @property
+    def conninfo(self) -> str:
+        """The connection string of the pool, for tools that need a connection of their own
+        (the maintenance leader holds its advisory lock on a dedicated session)."""
+        return str(self._pool.conninfo)
+
     # -- plumbing ---------------------------------------------------------------------------
 
     async def _execute(self, conn: psycopg.AsyncConnection, call: Call[T]) -> T:

@@ -274,6 +274,12 @@ class Queue:
         else:
             raise InvalidInput("dsn_or_pool: expected a DSN string or a psycopg_pool.ConnectionPool")
 
+    @property
+    def conninfo(self) -> str:
+        """The connection string of the pool, for tools that need a connection of their own
+        (the maintenance leader holds its advisory lock on a dedicated session)."""
+        return str(self._pool.conninfo)
+
     # -- plumbing ---------------------------------------------------------------------------
 
     def _execute(self, conn: psycopg.Connection, call: Call[T]) -> T:

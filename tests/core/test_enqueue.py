@@ -150,3 +150,10 @@ def test_dedup_within_and_across_batches(queue: Queue, q_rows: Any) -> None:
     assert ids[1] == ids[3] and len({live, ids[1], ids[2]}) == 3
     assert q_rows("SELECT count(*) FROM {s}.ready") == [(3,)]
     assert q_rows("SELECT dedup_key, job_id FROM {s}.dedup ORDER BY 1") == [("k0", live), ("k1", ids[1])]
+
+
+def test_conninfo_names_the_pool_database(queue: Queue, db_url: str) -> None:
+    with psycopg.connect(queue.conninfo) as c:
+        assert c.execute("SELECT current_database()").fetchone() == (
+            psycopg.conninfo.conninfo_to_dict(db_url)["dbname"],
+        )

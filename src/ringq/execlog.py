@@ -88,6 +88,8 @@ class JsonlWriter:
 def read_jsonl(paths: Iterable[str | Path]) -> ExecLog:
     log = ExecLog()
     for p in paths:
+        if not Path(p).exists():  # the process died before it wrote anything
+            continue
         with open(p, encoding="utf-8") as f:
             for line in f:
                 line = line.strip()
@@ -137,6 +139,10 @@ class LogReport:
         return "\n".join(lines)
 
 
+def _batch(detail: Any) -> Any:
+    return detail.get("b") if isinstance(detail, dict) else None
+
+
 def check_log(
     log: ExecLog,
     *,
@@ -156,7 +162,7 @@ def check_log(
     live = set(live_at_end)
     rep = LogReport()
     acked: set[int] = set()
-    attempted_batches = False
+    attempted: set[Any] = set()  # batches sent whose acknowledgement may have been lost
     completed_at: dict[int, int] = {}
     executed: dict[tuple[int, int], int] = defaultdict(int)
     per_life: dict[int, int] = defaultdict(int)
@@ -168,7 +174,7 @@ def check_log(
         if ev.kind == "enqueue":
             acked.add(ev.job_id)
         elif ev.kind == "enqueue_attempt":
-            attempted_batches = True
+            attempted.add(_batch(ev.detail))
         elif ev.kind == "execute":
             rep.executed += 1
             key = (ev.job_id, ev.run_lease)
@@ -191,7 +197,7 @@ def check_log(
             per_life[ev.job_id] += 1
             if max_attempts is not None and per_life[ev.job_id] > max_attempts:
                 violations["AttemptLimitRespected"].append((ev.job_id, per_life[ev.job_id]))
-            if ev.job_id not in acked and not attempted_batches:
+            if ev.job_id not in acked and _batch(ev.detail) not in attempted:
                 rep.unexpected.append(ev.job_id)
         elif ev.kind == "complete":
             prev = completed_at.get(ev.job_id)

@@ -184,7 +184,7 @@ class Harness:
                 try:
                     ids += self.run("w1", call, crash if last else Crash.NONE)
                 except Crashed:
-                    self.log.add("enqueue_attempt", detail={"batch": b, "n": n})
+                    self.log.add("enqueue_attempt", detail={"b": b, "n": n})
                     raise
         else:
             call = enqueue_call(self.schema, now, jobs, 1_000_000)
@@ -193,10 +193,10 @@ class Harness:
                     "w1", call, Crash.BEFORE_COMMIT if crash is Crash.BEFORE_COMMIT else Crash.NONE
                 )
             except Crashed:
-                self.log.add("enqueue_attempt", detail={"batch": b, "n": n})
+                self.log.add("enqueue_attempt", detail={"b": b, "n": n})
                 raise
         for i, j in enumerate(ids):
-            self.log.add("enqueue", job_id=j, detail={"batch": b, "i": i})
+            self.log.add("enqueue", job_id=j, detail={"b": b, "i": i})
         self.jobs += ids
         return ids
 
@@ -230,7 +230,9 @@ class Harness:
     def execute(self, who: str, key: tuple[int, int]) -> None:
         w = self.workers[who]
         c = w.held[key]
-        self.log.add("execute", job_id=c.job_id, run_lease=c.run_lease, worker=who, attempt=c.attempt)
+        self.log.add(
+            "execute", job_id=c.job_id, run_lease=c.run_lease, worker=who, attempt=c.attempt, detail=c.payload
+        )
         w.executed.add(key)
 
     def complete(self, who: str, key: tuple[int, int], crash: Crash) -> RingqError | None:

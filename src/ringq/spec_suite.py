@@ -328,6 +328,13 @@ def _record(cdir: Path, entries: list[SuiteEntry], results: list[EntryResult], c
 # --------------------------------------------------------------------------- output
 
 
+def _cfg_label(entry: SuiteEntry) -> str:
+    """The cfg's stem without its spec's name in front (SegmentedStorage_base -> base)."""
+    spec, cfg = Path(entry.spec).stem, Path(entry.cfg).stem
+    short = cfg.removeprefix(spec).lstrip("_")
+    return short or cfg
+
+
 def results_table(results: Sequence[EntryResult]) -> Table:
     table = Table(title="correctness suite")
     for col, justify in (
@@ -347,7 +354,7 @@ def results_table(results: Sequence[EntryResult]) -> Table:
         depth = str(res.depth) if res.outcome == "ok" else f"trace {len(res.trace)}"
         table.add_row(
             Path(r.entry.spec).stem,
-            Path(r.entry.cfg).stem,
+            _cfg_label(r.entry),
             r.entry.expected_label,
             r.got_label,
             f"{res.distinct_states:,}",
@@ -448,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     # Logs (CI, pipes) get a wide table instead of rich's 80-column default.
-    console = Console() if sys.stdout.isatty() else Console(width=150)
+    console = Console() if sys.stdout.isatty() else Console(width=180)
     if args.spec is not None:
         return run_one(args.spec, args.cfg, backend=args.backend, console=console)
     results = run_suite(

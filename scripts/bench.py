@@ -31,21 +31,23 @@ FULL = {
     "drain_n": 50_000,
     "reps": 3,
     "duration": 20.0,
-    "rates": "250,500,1000,2000,4000,8000,16000,32000",
+    "rates": "125,250,500,1000,2000,4000,8000,16000",
     "hold": 20.0,
     "after": 10.0,
     "recover": 20.0,
     "profile_n": 20_000,
+    "drain_timeout": 180.0,
 }
 QUICK = {
-    "drain_n": 3_000,
+    "drain_n": 2_000,
     "reps": 1,
-    "duration": 3.0,
-    "rates": "250,500,1000,2000,4000,8000",
-    "hold": 4.0,
-    "after": 3.0,
-    "recover": 3.0,
+    "duration": 2.5,
+    "rates": "125,250,500,1000,2000,4000",
+    "hold": 3.0,
+    "after": 2.0,
+    "recover": 2.0,
     "profile_n": 3_000,
+    "drain_timeout": 45.0,
 }
 
 

@@ -53,6 +53,25 @@ def test_bad_argument_is_one_line() -> None:
     assert len(lines) == 1 and "--rates" in lines[0], proc.stderr
 
 
+def test_quick_defaults_parse_and_missing_results_is_one_line(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPTS / "bench.py"),
+            "--quick",
+            "--render",
+            str(tmp_path / "nope.json"),
+            "--no-reexec",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot read" in lines[0], proc.stderr
+
+
 def test_raw_and_ringq_through_the_harness(db_url: str) -> None:
     settings = Settings(concurrency=8, drain_batch=100, grace=10.0, stats_settle=0.3, warmup=0.2)
     runner = Runner(Server(url=db_url), settings)

@@ -343,6 +343,8 @@ VARIABLE txns
     \*   variant  the plan it runs
     \*   pc       index of its next lock request (Len + 1: all taken, commit next)
     \*   held     the locks it holds, as [res, mode] records
+    \*   wants    its next request ([res, mode]), or CommitNext once it holds all
+    \*            (a function of variant and pc: shown so a trace reads on its own)
 
 vars == <<txns>>
 
@@ -352,6 +354,8 @@ Requesting(i) == txns[i].pc <= Len(Plan(i))
 Req(i) == Plan(i)[txns[i].pc]
 Held(i) == txns[i].held
 Lock(s) == [res |-> s.res, mode |-> s.mode]
+CommitNext == [res |-> "-", mode |-> "commit"]
+WantAt(v, k) == IF k <= Len(Live[v]) THEN Lock(Live[v][k]) ELSE CommitNext
 
 Grantable(i) ==
     \A j \in InFlight \ {i} : \A h \in Held(j) :
@@ -370,27 +374,31 @@ TypeOK ==
         /\ txns[i].variant \in InstVariants[i]
         /\ txns[i].pc \in 1 .. (Len(Plan(i)) + 1)
         /\ txns[i].held \subseteq {Lock(s) : s \in AllSteps}
+        /\ txns[i].wants = WantAt(txns[i].variant, txns[i].pc)
 
 Init == txns = [i \in {} |-> 0]
 
 Begin(i, v) ==
     /\ Cardinality(InFlight) < MaxInFlight
     /\ txns' = [j \in InFlight \cup {i} |->
-                   IF j = i THEN [variant |-> v, pc |-> 1, held |-> {}] ELSE txns[j]]
+                   IF j = i THEN [variant |-> v, pc |-> 1, held |-> {}, wants |-> WantAt(v, 1)]
+                   ELSE txns[j]]
 
 \* The lock is granted (or the probe of a lost unique key returns).
 Acquire(i) ==
     /\ Requesting(i)
     /\ Grantable(i)
     /\ txns' = [txns EXCEPT ![i].pc = @ + 1,
-                            ![i].held = IF Req(i).hold THEN @ \cup {Lock(Req(i))} ELSE @]
+                            ![i].held = IF Req(i).hold THEN @ \cup {Lock(Req(i))} ELSE @,
+                            ![i].wants = WantAt(txns[i].variant, txns[i].pc + 1)]
 
 \* SKIP LOCKED: the row is passed over and the statement goes on.
 SkipLocked(i) ==
     /\ Requesting(i)
     /\ Req(i).how = "skip"
     /\ ~Grantable(i)
-    /\ txns' = [txns EXCEPT ![i].pc = @ + 1]
+    /\ txns' = [txns EXCEPT ![i].pc = @ + 1,
+                            ![i].wants = WantAt(txns[i].variant, txns[i].pc + 1)]
 
 \* Commit or roll back: every lock is released.
 Finish(i) == txns' = [j \in InFlight \ {i} |-> txns[j]]

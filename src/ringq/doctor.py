@@ -169,7 +169,7 @@ def _add_arguments(p: argparse.ArgumentParser, suppress: bool) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable report")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `doctor` to the `ringq` command line (ringq.cli.app PLUGINS)."""
     p = subparsers.add_parser(
         "doctor",

@@ -147,7 +147,7 @@ END
 $$""",
         ),
         client=frozenset({"prune_check_then_act"}),
-        tla_switch="BugPruneCheckThenAct",
+        tla_switch="Races: BugPruneCheckThenAct",
         expected=("NoLostJob", "PruneSafety"),
     ),
     Mutant(
@@ -245,15 +245,16 @@ $$""",
     Mutant(
         "lock_order_reversed",
         9,
-        "fail locks its lanes in descending lane_id order (against the global lock order): with "
-        "a concurrent batch enqueue on the same lanes the two can deadlock.",
+        "a batch enqueue locks its lanes in descending lane_id order (against the global lock "
+        "order): with a concurrent fail/rescue/promote on the same lanes the two can deadlock.",
         patches=(
             Patch(
-                "fail.sql",
+                "enqueue.sql",
                 "ORDER BY l.lane_id FOR UPDATE;",
                 "ORDER BY l.lane_id DESC FOR UPDATE;",
             ),
         ),
+        tla_switch="LockOrder: ReversedEnqueue",
         suite="lockorder",
         expected=("NoDeadlock",),
     ),
@@ -355,55 +356,101 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
+class RunOutcome:
+    """One pytest run against one mutant (or none)."""
+
+    suite: str
+    failed: bool  # a test failed with a reported invariant violation
+    invariant: str | None
+    steps: int | None
+    seconds: float
+    detail: str
+    report: dict[str, Any] = field(default_factory=dict)
+    timed_out: bool = False
+
+
+@dataclass
 class MutantResult:
     mutant: str  # "(none)" for the clean baseline run
     number: int
-    caught: bool
-    invariant: str | None
-    steps: int | None  # length of the (shrunk) counterexample, when the suite reports one
-    seconds: float
     tla_switch: str | None
-    suite: str
-    detail: str = ""
+    search: RunOutcome | None  # the Hypothesis state machine, bounded by time
+    witness: RunOutcome | None  # replayed scenarios / lock-order probe / chaos run
     expected_clean: bool = False
-    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def caught(self) -> bool:
+        return any(r is not None and r.failed for r in (self.search, self.witness))
+
+    @property
+    def first(self) -> RunOutcome | None:
+        for r in (self.search, self.witness):
+            if r is not None and r.failed:
+                return r
+        return None
+
+    @property
+    def invariant(self) -> str | None:
+        return self.first.invariant if self.first else None
 
     @property
     def ok(self) -> bool:
-        return (not self.caught) if self.expected_clean else self.caught
+        if self.expected_clean:
+            return not self.caught and not any(
+                r is not None and r.detail.startswith("suite error") for r in (self.search, self.witness)
+            )
+        return self.caught
 
     def as_dict(self) -> dict[str, Any]:
+        def run(r: RunOutcome | None) -> dict[str, Any] | None:
+            if r is None:
+                return None
+            return {
+                "suite": r.suite,
+                "caught": r.failed,
+                "invariant": r.invariant,
+                "steps": r.steps,
+                "seconds": round(r.seconds, 1),
+                "timed_out": r.timed_out,
+                "detail": r.detail[:300],
+                "trace": r.report.get("trace"),
+            }
+
         return {
             "mutant": self.mutant,
             "number": self.number,
+            "tla_switch": self.tla_switch,
             "caught": self.caught,
             "ok": self.ok,
             "invariant": self.invariant,
-            "steps": self.steps,
-            "seconds": round(self.seconds, 2),
-            "tla_switch": self.tla_switch,
-            "suite": self.suite,
-            "detail": self.detail,
+            "search": run(self.search),
+            "witness": run(self.witness),
         }
 
 
+# suite -> test files (run from the repository root)
 SUITE_TESTS: dict[str, list[str]] = {
-    "stateful": ["tests/stateful/test_storage_machine.py"],
+    "search": ["tests/stateful/test_storage_machine.py"],
+    "stateful": ["tests/stateful/test_scenarios.py"],
     "lockorder": ["tests/stateful/test_lock_order.py"],
     "concurrent": ["tests/stateful/test_concurrent.py"],
 }
 
 
-def run_one(
+def run_suite(
+    suite: str,
     mutant: Mutant | None,
     *,
     database_url: str | None = None,
     profile: str = "mutants",
-    timeout: float = 900.0,
+    timeout: float = 600.0,
     python: str = sys.executable,
-) -> MutantResult:
-    """Run the suite that should catch `mutant` (None: the stateful suite, clean) in a subprocess."""
-    suite = mutant.suite if mutant else "stateful"
+) -> RunOutcome:
+    """Run one suite in a subprocess with RINGQ_MUTANT set; read the violation it reports.
+
+    On timeout the run is stopped: a violation already reported (e.g. Hypothesis was still
+    shrinking) still counts, with the shortest counterexample reached so far.
+    """
     with tempfile.TemporaryDirectory(prefix="ringq-mutant-") as tmp:
         report_path = Path(tmp) / "report.json"
         env = dict(os.environ)
@@ -426,13 +473,17 @@ def run_one(
             *SUITE_TESTS[suite],
         ]
         start = time.monotonic()
+        timed_out = False
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         try:
-            proc = subprocess.run(
-                cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
-            )
-            out, code = proc.stdout + proc.stderr, proc.returncode
-        except subprocess.TimeoutExpired as exc:
-            out, code = f"timed out after {timeout:.0f}s: {exc}", -1
+            out, _ = proc.communicate(timeout=timeout)
+            code = proc.returncode
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+            code, timed_out = -1, True
         seconds = time.monotonic() - start
         report: dict[str, Any] = {}
         if report_path.exists():
@@ -440,25 +491,24 @@ def run_one(
                 report = json.loads(report_path.read_text())
             except ValueError:
                 report = {}
-    caught = code == 1 and bool(report)
-    if code not in (0, 1) or (code == 1 and not report):
-        detail = "suite error: " + _last_lines(out)
-    elif caught:
-        detail = str(report.get("message", ""))[:300]
-    else:
+    failed = bool(report) and (code == 1 or timed_out)
+    if failed:
+        detail = str(report.get("message", ""))
+    elif timed_out:
+        detail = f"not caught within {timeout:.0f}s"
+    elif code == 0:
         detail = "suite passed"
-    return MutantResult(
-        mutant=mutant.name if mutant else "(none)",
-        number=mutant.number if mutant else 0,
-        caught=caught,
+    else:
+        detail = "suite error: " + _last_lines(out)
+    return RunOutcome(
+        suite=suite,
+        failed=failed,
         invariant=report.get("invariant"),
         steps=report.get("steps"),
         seconds=seconds,
-        tla_switch=mutant.tla_switch if mutant else None,
-        suite=suite,
         detail=detail,
-        expected_clean=mutant is None,
         report=report,
+        timed_out=timed_out,
     )
 
 
@@ -467,20 +517,47 @@ def _last_lines(text: str, n: int = 3) -> str:
     return " | ".join(lines[-n:])[:400]
 
 
+def run_one(
+    mutant: Mutant | None,
+    *,
+    database_url: str | None = None,
+    search_seconds: float = 120.0,
+    search: bool = True,
+) -> MutantResult:
+    """The bounded Hypothesis search (stateful mutants) and the mutant's witness suite."""
+    suite = mutant.suite if mutant else "stateful"
+    found = None
+    if search and suite == "stateful":
+        found = run_suite("search", mutant, database_url=database_url, timeout=search_seconds)
+    witness = run_suite(suite, mutant, database_url=database_url)
+    return MutantResult(
+        mutant=mutant.name if mutant else "(none)",
+        number=mutant.number if mutant else 0,
+        tla_switch=mutant.tla_switch if mutant else None,
+        search=found,
+        witness=witness,
+        expected_clean=mutant is None,
+    )
+
+
 def run_mutants(
     names: Sequence[str] | None = None,
     *,
     database_url: str | None = None,
-    profile: str = "mutants",
+    search_seconds: float = 120.0,
+    search: bool = True,
     include_baseline: bool = True,
 ) -> list[MutantResult]:
-    """The baseline (no mutant: must be clean) and then every mutant (each must be caught)."""
+    """The baseline (no mutant: must be clean) and then every mutant (each must be caught).
+
+    `ringq verify` can call this; it needs the repository's tests/ (a source checkout).
+    """
     chosen = [get(n) for n in names] if names else list(MUTANTS)
     results = []
     if include_baseline:
-        results.append(run_one(None, database_url=database_url, profile=profile))
+        results.append(run_one(None, database_url=database_url, search_seconds=search_seconds, search=search))
     for m in chosen:
-        results.append(run_one(m, database_url=database_url, profile=profile))
+        results.append(run_one(m, database_url=database_url, search_seconds=search_seconds, search=search))
     return results
 
 

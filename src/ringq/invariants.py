@@ -501,3 +501,14 @@ check_CountersMatch = _by_invariant("CountersMatch")
 check_AttemptLimitRespected = _by_invariant("AttemptLimitRespected")
 
 SQL_CHECK_FUNCTIONS: dict[str, str] = {name: f"ringq.invariants:check_{name}" for name in DB_CHECKABLE}
+
+# The `sql` column of spec/invariants.toml, as this module proposes it:
+#   "module:function"      a SQL check on a live schema (ringq doctor runs it);
+#   "log: <where>"         only the execution log can check it (tests);
+#   "n/a: <why>"           not checkable from rows or logs at all.
+SQL_COLUMN: dict[str, str] = {
+    **SQL_CHECK_FUNCTIONS,
+    "TerminalHasResult": "log: tests/stateful/harness.py Harness.missing_results (result sent vs stored)",
+    "RTypeOK": "n/a: the Races spec's own variables (lane_lock, claiming, pruning) have no rows",
+    "EventuallyTerminal": "n/a: liveness; tests/stateful/test_concurrent.py drains and checks every job ends",
+}

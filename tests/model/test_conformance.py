@@ -112,3 +112,18 @@ def test_broken_cfg_violates_the_same_invariant_with_a_trace_of_the_same_length(
     # both traces start in the initial state (BFS may pick different shortest paths after it)
     first = to_canonical(mine.trace[0].state, cfg)
     assert {k: to_tla(v) for k, v in first.items()} == theirs.trace[0].state
+
+
+def test_without_fairness_both_find_eventually_terminal_violated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ringq.model import liveness
+
+    live = CONFIGS["SegmentedStorage_live"]
+    unfair = tmp_path / "unfair.cfg"
+    unfair.write_text(live.read_text().replace("SPECIFICATION LiveSpec", "SPECIFICATION Spec"))
+    theirs = builtin.run(spec_of("SegmentedStorage_live"), unfair)
+    assert (theirs.outcome, theirs.violated) == ("property_violated", "EventuallyTerminal")
+    monkeypatch.setattr(liveness, "WORKER_FAIR", ())
+    monkeypatch.setattr(liveness, "GLOBAL_FAIR", ())
+    assert liveness.EventuallyTerminal(Model(load_config("SegmentedStorage_live"))) is not None

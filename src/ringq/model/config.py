@@ -1,6 +1,6 @@
 """Model constants, read from the same `.cfg` files the TLA+ checker uses.
 
-One source for the bounds: `Config.from_cfg(path)` parses the CONSTANTS, INVARIANT(S) and
+One source for the bounds: `load_config(name_or_path)` / `parse_cfg(text)` parse the CONSTANTS, INVARIANT(S) and
 PROPERTY/PROPERTIES sections of a TLC config file (the subset the storage cfgs use).
 """
 

@@ -6,8 +6,11 @@ attempt is still heartbeated while buffered) → one `complete_many`/`fail_many`
 attempt cancelled locally (lease lost, or still running at the shutdown deadline) writes nothing:
 it stays open in the database and maintenance rescues it after its deadline.
 
-Waking up: a bounded poll (`poll_interval`) when a claim came back short. No LISTEN/NOTIFY: the
-poll is the one mechanism, so there is no wakeup path that can silently stop working.
+Waking up: a bounded poll (`poll_interval`) when a claim came back short, always. With
+`listen=True` a dedicated, health-checked LISTEN connection (`wakeup.Listener`) also wakes the
+claim loop the moment an enqueue notifies; while that listener is dead (server restart, killed
+backend) the poll carries on alone, so a dead wakeup path costs latency up to the poll interval,
+never stuck jobs. With a healthy listener the poll may relax to `listen_poll_interval`.
 """
 
 from __future__ import annotations
@@ -33,15 +36,20 @@ from ringq.logs import get_logger
 from ringq.metrics import WorkerMetrics
 from ringq.registry import Registry
 from ringq.types import ClaimedJob, Failure
+from ringq.validation import check_lease, check_seconds
 from ringq.worker.attempt import Errored, Outcome, Poisoned, Succeeded, run_attempt
 from ringq.worker.heartbeat import Attempt, Heartbeater
 from ringq.worker.outbox import FlushReport, Outbox
+from ringq.worker.wakeup import Listener
 
 log = get_logger("ringq.worker")
 
 TASK_THREAD_PREFIX = "ringq-task"
 # Reconnect backoff for a database that went away: 0.1 s doubling to 5 s.
 _RETRY_BASE, _RETRY_CAP = 0.1, 5.0
+# Upper bound for the idle/poll knobs: a "bounded poll" that is an hour long bounds nothing.
+_MAX_POLL = 3600.0
+MAX_CLAIM_LIMIT = 10_000
 
 
 def default_worker_name() -> str:
@@ -78,6 +86,10 @@ class Worker:
     maintenance     campaign for the maintenance leadership (promote/rescue/rotate/prune)
     conninfo        DSN for the leader's dedicated connection (default: the queue pool's)
     on_completed    called with the attempts of each committed `complete_many`
+    listen          also wake on NOTIFY (dedicated LISTEN connection, health-checked, re-established)
+    listen_poll_interval  idle poll while the listener is healthy (default: poll_interval); the
+                    poll falls back to `poll_interval` whenever the listener is down
+    listen_health_interval  seconds of silence after which the LISTEN connection is pinged
     """
 
     def __init__(
@@ -98,21 +110,46 @@ class Worker:
         name: str | None = None,
         metrics: WorkerMetrics | None = None,
         on_completed: Callable[[list[ClaimedJob]], None] | None = None,
+        listen: bool = False,
+        listen_poll_interval: float | None = None,
+        listen_health_interval: float = 5.0,
     ) -> None:
-        if concurrency < 1:
-            raise InvalidInput(f"concurrency must be >= 1, got {concurrency}")
-        if lease <= 0 or poll_interval <= 0 or flush_interval < 0 or flush_batch < 1:
-            raise InvalidInput(
-                "lease and poll_interval must be positive, flush_interval >= 0, flush_batch >= 1"
-            )
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise InvalidInput(f"concurrency must be an int >= 1, got {concurrency!r}")
+        if claim_batch is not None and (
+            isinstance(claim_batch, bool) or not isinstance(claim_batch, int) or claim_batch < 1
+        ):
+            raise InvalidInput(f"claim_batch must be an int >= 1, got {claim_batch!r}")
+        check_lease(lease)  # the same bound the claim applies: finite, positive, at most a week
+        for arg, value in (
+            ("poll_interval", poll_interval),
+            ("listen_health_interval", listen_health_interval),
+            *((("listen_poll_interval", listen_poll_interval),) if listen_poll_interval is not None else ()),
+        ):
+            if check_seconds(arg, value) <= 0 or value > _MAX_POLL:
+                raise InvalidInput(f"{arg} must be in (0, {_MAX_POLL}] seconds, got {value!r}")
+        if check_seconds("flush_interval", flush_interval) > _MAX_POLL:
+            raise InvalidInput(f"flush_interval must be at most {_MAX_POLL} seconds")
+        if isinstance(flush_batch, bool) or not isinstance(flush_batch, int) or flush_batch < 1:
+            raise InvalidInput(f"flush_batch must be an int >= 1, got {flush_batch!r}")
         self.queue = queue
         self.registry = registry
         self.queues = list(queues) if queues else None
         self.concurrency = concurrency
-        self.claim_batch = claim_batch or concurrency
+        # One claim statement takes at most MAX_CLAIM_LIMIT attempts (check_limit's bound).
+        self.claim_batch = min(claim_batch or concurrency, MAX_CLAIM_LIMIT)
         self.lease = lease
         self.poll_interval = poll_interval
         self.name = name or default_worker_name()
+        self.listen_poll_interval = listen_poll_interval or poll_interval
+        self.listener: Listener | None = None
+        if listen:
+            dsn = conninfo or _conninfo_of(queue)
+            if dsn is None:
+                raise InvalidInput("listen=True needs conninfo= (the listener holds its own connection)")
+            self.listener = Listener(
+                dsn, queue.schema, self._nudge_claims, health_interval=listen_health_interval
+            )
         self.metrics = metrics or WorkerMetrics()
         self.on_completed = on_completed
         self.outbox = Outbox(queue, batch_size=flush_batch, interval=flush_interval)
@@ -135,6 +172,7 @@ class Worker:
         self._running: dict[Attempt, asyncio.Task[None]] = {}
         self._lost: set[Attempt] = set()
         self._capacity = asyncio.Event()
+        self._nudge = asyncio.Event()  # set by a notification (or stop): claim now
         self._stopping = asyncio.Event()
         self._force = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -168,6 +206,8 @@ class Worker:
             asyncio.create_task(self._flush_loop(), name="ringq-flush"),
             asyncio.create_task(self.heartbeater.run(), name="ringq-heartbeat"),
         ]
+        if self.listener is not None:
+            self._background.append(asyncio.create_task(self.listener.run(), name="ringq-listen"))
         leader_task = asyncio.create_task(self.leader.run(), name="ringq-leader") if self.leader else None
         try:
             await self._stopped.wait()
@@ -191,6 +231,7 @@ class Worker:
         """Give up waiting for in-flight attempts now (a second SIGTERM/SIGINT)."""
         self._force.set()
         self._stopping.set()
+        self._nudge.set()
         self._capacity.set()
 
     # -- claiming -------------------------------------------------------------------------
@@ -207,6 +248,7 @@ class Worker:
                 await self._wait(self._capacity, 0.01)
                 free = self.concurrency - len(self._running)
             limit = min(free, self.claim_batch)
+            self._nudge.clear()  # a notification from now on makes a short claim look again at once
             try:
                 jobs = await self.queue.claim(
                     worker=self.name, queues=self.queues, limit=limit, lease=self.lease
@@ -225,7 +267,16 @@ class Worker:
             for job in jobs:
                 self._start(job)
             if len(jobs) < limit:
-                await self._wait(self._stopping, self.poll_interval)
+                await self._wait(self._nudge, self._idle_poll())
+
+    def _idle_poll(self) -> float:
+        """The bounded poll: relaxed only while the LISTEN connection is known to be healthy."""
+        if self.listener is not None and self.listener.healthy:
+            return self.listen_poll_interval
+        return self.poll_interval
+
+    def _nudge_claims(self) -> None:
+        self._nudge.set()
 
     @staticmethod
     async def _wait(event: asyncio.Event, timeout: float | None) -> None:
@@ -375,7 +426,10 @@ class Worker:
         # Keep a slice of the deadline for the final flush.
         reserve = 0.0 if deadline is None else min(1.0, deadline * 0.2)
         self._stopping.set()
+        self._nudge.set()
         self._capacity.set()
+        if self.listener is not None:
+            self.listener.stop()
         if self.leader is not None:
             self.leader.stop()
         if self._claim_task is not None:

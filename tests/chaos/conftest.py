@@ -1,0 +1,113 @@
+"""Chaos fixtures: a PostgreSQL server per test module that the tests may restart, and a figures
+file (`.ringq/chaos-figures.json`) every test writes its measurements to.
+
+`--chaos-long` (or RINGQ_CHAOS_LONG=1) runs the long variants. The option itself is registered in
+`tests/conftest.py` (pytest only loads `pytest_addoption` from the root conftest); reading it with
+a default keeps this file working before that lands.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from ringq.embedded import ENV_URL, EmbeddedPostgres
+from ringq.install import install
+
+FIGURES = Path(__file__).resolve().parents[2] / ".ringq" / "chaos-figures.json"
+Record = Callable[..., None]
+
+
+@pytest.fixture(scope="session")
+def chaos_long(request: pytest.FixtureRequest) -> bool:
+    try:
+        flag = bool(request.config.getoption("--chaos-long"))
+    except ValueError:  # option not registered (yet)
+        flag = False
+    return flag or os.environ.get("RINGQ_CHAOS_LONG", "") not in ("", "0")
+
+
+# Lock waits longer than this are logged by the server (log_lock_waits); the maintenance tests
+# use a lock_timeout below it, so any "still waiting" line in the log is a wait past the bound.
+DEADLOCK_TIMEOUT_MS = 300
+
+
+@pytest.fixture(scope="module")
+def pg_server() -> Iterator[EmbeddedPostgres]:
+    """A PostgreSQL 18 of this module's own: restartable, its log readable. Never the shared one."""
+    if os.environ.get(ENV_URL):
+        pytest.skip(
+            f"{ENV_URL} is set: these tests restart/inspect their own server and cannot do that to an "
+            "external one"
+        )
+    server = EmbeddedPostgres.temporary(
+        log_lock_waits="on",
+        deadlock_timeout=f"{DEADLOCK_TIMEOUT_MS}ms",
+        log_min_messages="warning",
+        max_connections="200",
+        shared_buffers="64MB",
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+def server_log(server: EmbeddedPostgres) -> str:
+    path = server.data_dir / "server.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def fresh_schema(url: str, **slots: int) -> str:
+    name = f"c_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        install(conn, name, **slots)
+    return name
+
+
+def drop_schema(url: str, name: str) -> None:
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+    except psycopg.OperationalError:
+        pass
+
+
+@pytest.fixture
+def pg_schema(pg_server: EmbeddedPostgres) -> Iterator[str]:
+    """A ringq schema on the module's own server (4 + 4 slots)."""
+    name = fresh_schema(pg_server.url)
+    yield name
+    drop_schema(pg_server.url, name)
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> Record:
+    """`figures(key=value, ...)`: merge this test's numbers into `.ringq/chaos-figures.json`."""
+
+    def record(**values: Any) -> None:
+        FIGURES.parent.mkdir(parents=True, exist_ok=True)
+        with open(FIGURES.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                data = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
+            except json.JSONDecodeError:
+                data = {}
+            entry = data.setdefault(request.node.nodeid, {})
+            entry.update(values)
+            entry["recorded_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            FIGURES.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+        print(f"\n[chaos figures] {request.node.name}: {json.dumps(values, default=str)}")
+
+    return record

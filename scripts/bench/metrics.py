@@ -50,6 +50,8 @@ def depth_series(
     while t <= t1 + 1e-9:
         out.append((round(t - t0, 3), count_le(e, t) - count_le(s, t)))
         t += step
+    if out and out[-1][0] < round(t1 - t0, 3):
+        out.append((round(t1 - t0, 3), count_le(e, t1) - count_le(s, t1)))
     return out
 
 

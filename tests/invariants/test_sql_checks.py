@@ -45,7 +45,7 @@ def history(db_url: str, schema: str) -> Iterator[History]:
 
 def _run(conn: psycopg.Connection, schema: str, text: str, h: History) -> None:
     params = {"a": h.a, "b": h.b, "c": h.c, "la": h.lease_a, "lb": h.lease_b}
-    conn.execute(sql.SQL(text).format(s=sql.Identifier(schema)), params)  # type: ignore[arg-type]
+    conn.execute(sql.SQL(text).format(s=sql.Identifier(schema)), params)
 
 
 CLAIM_COPY = """INSERT INTO {s}.claims (slot, job_id, run_lease, lane_id, lane_seq, ready_slot, attempt,

@@ -117,7 +117,7 @@ class Harness:
 
     def q(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
         """Run a read on the admin connection; `{s}` is the schema."""
-        composed = sql.SQL(query).format(s=sql.Identifier(self.schema))  # type: ignore[arg-type]
+        composed = sql.SQL(query).format(s=sql.Identifier(self.schema))
         cur = self.admin.execute(composed, params or None)
         return cur.fetchall() if cur.description else []
 
@@ -127,7 +127,7 @@ class Harness:
         with contextlib.suppress(Exception):
             conn.close()
 
-    def _exec(self, conn: psycopg.Connection, query: str | sql.Composable, params: Any) -> list[Any]:
+    def _exec(self, conn: psycopg.Connection, query: str | sql.Composed, params: Any) -> list[Any]:
         try:
             cur = conn.execute(query, params)
             return cur.fetchall() if cur.description else []

@@ -130,7 +130,7 @@ def replay(steps: list[object]) -> None:
     try:
         m.sql_invariants_hold()
         for action in steps:
-            m.act(action)  # type: ignore[arg-type]
+            m.act(action)
             m.sql_invariants_hold()
             m.log_invariants_hold()
     finally:

@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         search_seconds=args.search_seconds,
         search=not args.no_search,
         include_baseline=not args.no_baseline,
+        on_result=lambda r: console.print(
+            f"{r.mutant}: {'caught by ' + str(r.invariant) if r.caught else 'not caught'}"
+            f" (search {_cell(r.search)}, witness {_cell(r.witness)})"
+        ),
     )
     render(results, console)
     console.print(f"{time.monotonic() - start:.0f}s in all")

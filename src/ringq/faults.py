@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -547,6 +547,7 @@ def run_mutants(
     search_seconds: float = 120.0,
     search: bool = True,
     include_baseline: bool = True,
+    on_result: Callable[[MutantResult], None] | None = None,
 ) -> list[MutantResult]:
     """The baseline (no mutant: must be clean) and then every mutant (each must be caught).
 

@@ -15,17 +15,34 @@ equality therefore compares through `_key`, which tags every value with its kind
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, Union
 
 Value = Union[bool, int, str, "ModelValue", frozenset, "Fn"]
 
 
-@dataclass(frozen=True, order=True)
 class ModelValue:
-    """A TLC model value: equal only to itself (by name)."""
+    """A TLC model value: equal only to itself (by name). Hashing is hot in the checker: cached."""
 
-    name: str
+    __slots__ = ("_hash", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._hash = hash(("mv", name))
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (other.__class__ is ModelValue and other.name == self.name)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __lt__(self, other: ModelValue) -> bool:
+        return self.name < other.name
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ModelValue, (self.name,))
 
     def __repr__(self) -> str:
         return f"mv({self.name!r})"

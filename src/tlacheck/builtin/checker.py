@@ -98,7 +98,13 @@ class Explorer:
         if m.view is not None:
             return m.view(Ctx(self.sdict(st)), {})
         if m.symmetry:
-            return min((tuple(_permute(v, p) for v in st) for p in m.symmetry), key=_tkey)
+            # orbit representative: the permuted state with the least hash (ties broken by the
+            # value order), a function of the orbit alone, so counting stays exact
+            cands = [tuple([_permute(v, p) for v in st]) for p in m.symmetry]
+            hs = [hash(x) for x in cands]
+            lo = min(hs)
+            best = [x for x, h in zip(cands, hs, strict=True) if h == lo]
+            return best[0] if len(best) == 1 or all(b == best[0] for b in best) else min(best, key=_tkey)
         return st
 
     def _holds(self, f: Any, c: Ctx, env: dict[str, Any], what: str) -> bool:
@@ -275,11 +281,12 @@ def _tkey(t: tuple[Any, ...]) -> Any:
 
 
 def _permute(v: Any, p: FV) -> Any:
-    if isinstance(v, ModelValue):
+    t = v.__class__
+    if t is ModelValue:
         return p.d.get(v, v)
-    if isinstance(v, frozenset):
-        return frozenset(_permute(x, p) for x in v)
-    if isinstance(v, FV):
+    if t is frozenset:
+        return frozenset([_permute(x, p) for x in v])
+    if t is FV:
         return FV({_permute(k, p): _permute(x, p) for k, x in v.d.items()})
     return v
 

@@ -900,8 +900,11 @@ class Compiler:
 
         def conj(c: Ctx, e: dict[str, Any]) -> bool:
             for f in items:
-                if not _truth(f(c, e), "/\\"):
-                    return False
+                r = f(c, e)
+                if r is not True:
+                    if r is False:
+                        return False
+                    _truth(r, "/\\")
             return True
 
         return conj
@@ -921,7 +924,16 @@ class Compiler:
         cond = self.expr(n.child_by_field_name("if"), ms, loc)
         a = self.expr(n.child_by_field_name("then"), ms, loc)
         b = self.expr(n.child_by_field_name("else"), ms, loc)
-        return lambda c, e: a(c, e) if _truth(cond(c, e), "IF condition") else b(c, e)
+
+        def ite(c: Ctx, e: dict[str, Any]) -> Any:
+            r = cond(c, e)
+            if r is True:
+                return a(c, e)
+            if r is False:
+                return b(c, e)
+            return a(c, e) if _truth(r, "IF condition") else b(c, e)
+
+        return ite
 
     def _case_arms(self, n: Node, ms: ModScope, loc: Loc, compile_arm: Any) -> tuple[list[Any], Any]:
         arms = []
@@ -1398,8 +1410,11 @@ class Compiler:
         g = self.expr(node, ms, loc)
 
         def guard(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
-            if _truth(g(c, e), "action conjunct"):
+            r = g(c, e)
+            if r is True:
                 k()
+            elif r is not False:
+                _truth(r, "action conjunct")
 
         return guard
 

@@ -55,6 +55,27 @@ def test_cancelled_queued_job_is_skipped_without_stranding_others(queue: Queue, 
     assert queue.job(ids[1]).state == "cancelled"  # type: ignore[union-attr]
 
 
+def test_cancelled_rows_do_not_count_against_the_claim_limit(queue: Queue, q_rows: Any) -> None:
+    # Found by the stateful model-conformance test: a claim range made only of cancelled rows
+    # used to return nothing while a live job waited behind them.
+    ids = queue.enqueue_many([Job("t", i) for i in range(4)])
+    for job_id in ids[:3]:
+        assert queue.cancel(job_id) == "cancelled_queued"
+    got = queue.claim(worker="w", limit=1)
+    assert [c.job_id for c in got] == [ids[3]]
+    assert q_rows("SELECT claim_seq FROM {s}.lanes") == [(4,)]
+
+
+def test_claim_limit_counts_live_rows_and_stops_before_the_next_one(queue: Queue, q_rows: Any) -> None:
+    ids = queue.enqueue_many([Job("t", i) for i in range(5)])
+    assert queue.cancel(ids[1]) == "cancelled_queued"
+    got = queue.claim(worker="w", limit=2)
+    assert [c.job_id for c in got] == [ids[0], ids[2]]
+    # the cursor stops just past the last claimed row, leaving ids[3] and ids[4] queued
+    assert q_rows("SELECT claim_seq FROM {s}.lanes") == [(3,)]
+    assert [c.job_id for c in queue.claim(worker="w", limit=10)] == [ids[3], ids[4]]
+
+
 def test_claim_skips_a_lane_locked_by_an_open_enqueue(queue: Queue, db_url: str) -> None:
     import psycopg
 

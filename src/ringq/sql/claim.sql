@@ -2,7 +2,7 @@
 -- Lanes are locked FOR UPDATE SKIP LOCKED (a lane busy with an enqueue or another claimer is
 -- skipped, never waited on); each lane's ready range is read by a LATER statement, whose fresh
 -- READ COMMITTED snapshot sees every enqueue below next_seq committed (ADR 0001).
--- Rows listed in `cancels` are passed over. Each claimed row gets a claim row with a fresh global
+-- Rows listed in `cancels` are passed over and do not count against p_limit. Each claimed row gets a claim row with a fresh global
 -- run_lease and deadline = now + lease in the CURRENT claim slot; the lane cursor then advances.
 --
 -- Lock order: (1) advisory: claim ring SHARED  (2) ring_state read  (3) lanes rows, SKIP LOCKED
@@ -37,7 +37,17 @@ BEGIN
         FOR UPDATE SKIP LOCKED;
         EXIT WHEN NOT FOUND;
         v_seen := v_seen || lane.lane_id;
-        v_end := least(lane.next_seq, lane.claim_seq + v_left);
+        -- The range ends just before the (v_left + 1)-th live row: cancelled rows in it are passed
+        -- over without counting against the limit (else a run of them at the head of a lane makes
+        -- claim return nothing while live jobs wait). Cancel locks this lane row too, so the set
+        -- of cancelled rows cannot change under us.
+        SELECT r.lane_seq INTO v_end FROM {schema}.ready r
+        WHERE r.lane_id = lane.lane_id AND r.lane_seq >= lane.claim_seq AND r.lane_seq < lane.next_seq
+          AND NOT EXISTS (SELECT 1 FROM {schema}.cancels k WHERE k.job_id = r.job_id)
+        ORDER BY r.lane_seq OFFSET v_left LIMIT 1;
+        IF NOT FOUND THEN
+            v_end := lane.next_seq;
+        END IF;
         RETURN QUERY
         WITH picked AS (
             SELECT r.* FROM {schema}.ready r

@@ -357,12 +357,9 @@ def _plausible_worker_value(command: list[str], args: list[str]) -> bool:
         value = float(args[0])
     except ValueError:
         return False
-    return (
-        len(args) == 1
-        and math.isfinite(value)
-        and 0 < value <= 3600
-        and (command[-1] != "--concurrency" or value == int(value))
-    )
+    if command[-1] == "--concurrency":  # any positive int is a valid concurrency
+        return len(args) == 1 and value >= 1
+    return len(args) == 1 and math.isfinite(value) and 0 < value <= 3600
 
 
 # -- known untyped errors (reproducers in /tmp/ringq-bugs/) ----------------------------------------

@@ -138,10 +138,11 @@ def run(args: argparse.Namespace) -> int:
             if "drain" in args.scenarios:
                 for rep in range(args.reps):
                     for s in rotated(systems, rep):
-                        res = step(
-                            f"drain {s} rep {rep + 1}/{args.reps} ({args.drain_n:,} jobs)",
-                            lambda cb, s=s: runner.drain(s, args.drain_n, cb),
-                        )
+
+                        def drain(cb: Callable[[float, float], None], s: str = s) -> dict[str, Any]:
+                            return runner.drain(s, args.drain_n, cb)
+
+                        res = step(f"drain {s} rep {rep + 1}/{args.reps} ({args.drain_n:,} jobs)", drain)
                         results["drain"].setdefault(s, []).append(res)
 
             if "sweep" in args.scenarios:
@@ -151,12 +152,13 @@ def run(args: argparse.Namespace) -> int:
                 rate = args.idle_rate or results.get("bloat_rate") or args.rates[0]
                 results["idle_rate"] = rate
                 for s in rotated(systems, 1):
-                    results["idle"][s] = step(
-                        f"idle-in-transaction {s} @ {rate:g}/s",
-                        lambda cb, s=s: runner.offered(
+
+                    def idle(cb: Callable[[float, float], None], s: str = s) -> dict[str, Any]:
+                        return runner.offered(
                             s, rate, args.hold + args.after, cb, hold_snapshot=args.hold, recover=args.recover
-                        ),
-                    )
+                        )
+
+                    results["idle"][s] = step(f"idle-in-transaction {s} @ {rate:g}/s", idle)
 
             if "profile" in args.scenarios and "ringq" in systems:
                 from bench.profile import profile_ringq
@@ -217,12 +219,7 @@ def sweep(
     results["latency_rate"] = half
     # the rate every system sustained (or the lowest rate): the bloat comparison point
     common = [
-        r
-        for r in args.rates
-        if all(
-            report.run_at(results, s, r) is not None and report.run_at(results, s, r)["sustained"]
-            for s in systems
-        )
+        r for r in args.rates if all((report.run_at(results, s, r) or {}).get("sustained") for s in systems)
     ]
     results["bloat_rate"] = max(common) if common else args.rates[0]
     for s in systems:

@@ -294,8 +294,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     ss = sweep_summary(results) if results.get("sweep") else {}
 
     def best_peer(table: dict[str, dict[str, Any]], key: str) -> tuple[str | None, float | None]:
-        peers = [(p, table[p].get(key)) for p in PYTHON_PEERS if p in table and table[p].get(key)]
-        return max(peers, key=lambda x: x[1]) if peers else (None, None)
+        peers = [(p, float(table[p][key])) for p in PYTHON_PEERS if p in table and table[p].get(key)]
+        if not peers:
+            return None, None
+        name, value = max(peers, key=lambda x: x[1])
+        return name, value
 
     if REF in ds and "error" not in ds[REF]:
         p, v = best_peer(ds, "drain_rate")

@@ -211,7 +211,7 @@ class Runner:
         return adapter.remaining(mon.conn)
 
     # ---------------------------------------------------------------- scenarios
-    def drain(self, adapter_name: str, n: int, progress: Callable[[int, int], None]) -> dict[str, Any]:
+    def drain(self, adapter_name: str, n: int, progress: Callable[[float, float], None]) -> dict[str, Any]:
         """Enqueue `n` jobs with no worker running, then drain them with one worker process."""
         adapter = get_adapter(adapter_name)
         dbname, dsn = self._fresh(adapter)

@@ -103,7 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--systems",
         default="all",
-        help="comma-separated subset of ringq,raw,awa,pgqueuer,procrastinate,chancy (default: all installed)",
+        help="comma-separated subset of ringq,raw,awa,pgqueuer,procrastinate,chancy (default: all installed); "
+        "also the variant ringq-listen (ringq's Worker(listen=True))",
     )
     p.add_argument(
         "--scenarios",
@@ -166,7 +167,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if bad:
         p.error(f"unknown scenario {bad[0]!r}; choose from {', '.join(SCENARIOS)}")
     if a.systems != "all":
-        from_registry = ("ringq", "raw", "awa", "pgqueuer", "procrastinate", "chancy")
+        from_registry = ("ringq", "raw", "awa", "pgqueuer", "procrastinate", "chancy", "ringq-listen")
         a.systems = [s.strip() for s in a.systems.split(",") if s.strip()]
         bad = [s for s in a.systems if s not in from_registry]
         if bad:

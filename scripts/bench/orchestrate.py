@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench import report
-from bench.adapters import REGISTRY, get_adapter
+from bench.adapters import DEFAULT_SYSTEMS, get_adapter
 from bench.runner import RunError, Runner, Settings
 from bench.server import Server, machine_info
 
@@ -42,7 +42,7 @@ def _versions(systems: list[str]) -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=170)
-    wanted = list(REGISTRY) if args.systems == "all" else args.systems
+    wanted = list(DEFAULT_SYSTEMS) if args.systems == "all" else args.systems
     systems: list[str] = []
     skipped: dict[str, str] = {}
     for s in wanted:

@@ -15,7 +15,10 @@ REGISTRY: dict[str, str] = {
     "pgqueuer": "bench.adapters.pgqueuer_adapter:PgqueuerAdapter",
     "procrastinate": "bench.adapters.procrastinate_adapter:ProcrastinateAdapter",
     "chancy": "bench.adapters.chancy_adapter:ChancyAdapter",
+    # variants: only when named in --systems
+    "ringq-listen": "bench.adapters.ringq_adapter:RingqListenAdapter",
 }
+DEFAULT_SYSTEMS = ("ringq", "raw", "awa", "pgqueuer", "procrastinate", "chancy")
 
 # the "Python peers" the throughput target is measured against
 PYTHON_PEERS = ("pgqueuer", "procrastinate", "chancy")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 
@@ -39,6 +39,7 @@ class RingqAdapter(Adapter):
     # append-only tables; `lanes` (one row per queue x priority, updated per enqueue and claim)
     # is reported with "all tables"
     hot_tables = ("ready", "claims", "closures", "done", "heartbeats")
+    worker_options: ClassVar[dict[str, Any]] = {}
 
     def available(self) -> str | None:
         try:
@@ -79,7 +80,7 @@ class RingqAdapter(Adapter):
             on_job(str(ctx.job_id), int(ctx.payload["seq"]))
 
         queue = AsyncQueue(dsn, schema=SCHEMA)
-        worker = Worker(queue, registry, concurrency=concurrency, conninfo=dsn)
+        worker = Worker(queue, registry, concurrency=concurrency, conninfo=dsn, **self.worker_options)
         run = asyncio.create_task(worker.run())
         ready()
         await stop.wait()
@@ -102,3 +103,23 @@ class RingqAdapter(Adapter):
             (since or 0.0,),
         ).fetchall()
         return [(r[0], r[1]) for r in rows]
+
+
+class RingqListenAdapter(RingqAdapter):
+    """ringq with its optional NOTIFY wake-ups (`Worker(listen=True)`), poll kept as fallback."""
+
+    name = "ringq-listen"
+    label = "ringq listen=True"
+    worker_options: ClassVar[dict[str, Any]] = {"listen": True}
+
+    def available(self) -> str | None:
+        why = super().available()
+        if why is not None:
+            return why
+        import inspect
+
+        from ringq.worker.runtime import Worker
+
+        if "listen" not in inspect.signature(Worker.__init__).parameters:
+            return "this ringq's Worker has no listen= option"
+        return None

@@ -75,16 +75,17 @@ class Step:
     description: str
     run: StepFn
     default: bool = True  # part of a plain `ringq verify`
+    order: int = 50  # steps run in ascending order: cheap proofs first, the demo last
 
 
 _STEPS: dict[str, Step] = {}
 
 
-def step(name: str, description: str, *, default: bool = True) -> Callable[[StepFn], StepFn]:
+def step(name: str, description: str, *, default: bool = True, order: int = 50) -> Callable[[StepFn], StepFn]:
     def register(fn: StepFn) -> StepFn:
         if name in _STEPS:
             raise InvalidInput(f"verify step {name!r} is already registered")
-        _STEPS[name] = Step(name, description, fn, default)
+        _STEPS[name] = Step(name, description, fn, default, order)
         return fn
 
     return register
@@ -101,7 +102,7 @@ def _load_plugins() -> None:
 
 def registered_steps() -> list[Step]:
     _load_plugins()
-    return list(_STEPS.values())
+    return sorted(_STEPS.values(), key=lambda s: s.order)
 
 
 def select(names: Sequence[str] | None) -> list[Step]:
@@ -124,7 +125,11 @@ def run_step(s: Step, ctx: VerifyContext) -> StepResult:
     return StepResult(s.name, outcome.ok, outcome.summary, time.monotonic() - started, outcome.details)
 
 
-@step("demo", f"{DEMO_JOBS} no-op jobs through {DEMO_WORKERS} worker processes: each completed exactly once")
+@step(
+    "demo",
+    f"{DEMO_JOBS} no-op jobs through {DEMO_WORKERS} worker processes: each completed exactly once",
+    order=90,
+)
 def demo_step(ctx: VerifyContext) -> StepOutcome:
     from ringq.demo import run_demo
 

@@ -56,6 +56,17 @@ def test_steps_register_by_name_and_run_in_order(scratch_steps: dict[str, verify
     assert results[0].as_dict()["details"] == {"n": 1}
 
 
+def test_steps_run_by_order_then_registration(scratch_steps: dict[str, verify.Step]) -> None:
+    def noop(ctx: verify.VerifyContext) -> verify.StepOutcome:
+        return verify.StepOutcome(True, "")
+
+    verify.step("last", "registered first, runs last", order=90)(noop)
+    verify.step("middle-a", "default order")(noop)
+    verify.step("first", "registered late, runs first", order=10)(noop)
+    verify.step("middle-b", "default order, after middle-a")(noop)
+    assert [s.name for s in verify.select(None)] == ["first", "middle-a", "middle-b", "last"]
+
+
 def test_verify_exits_non_zero_when_a_step_fails(
     capsys: pytest.CaptureFixture[str], scratch_steps: dict[str, verify.Step]
 ) -> None:

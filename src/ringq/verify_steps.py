@@ -1,0 +1,55 @@
+"""`ringq verify` steps that need a source checkout: the TLA+ suite and the stateful tests.
+
+They run what `make test` runs, from the repository the installed package lives in, so that the
+main job and the test suite cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ringq.spec_suite import as_rows, find_correctness_dir, run_suite
+from ringq.verify import StepOutcome, VerifyContext, step
+
+
+def _repo_root() -> Path:
+    """The checkout holding correctness/ and tests/ (a plain pip install has neither)."""
+    return find_correctness_dir().parent
+
+
+@step(
+    "specs",
+    "TLA+ suite (correctness/suite.toml): every entry gives its recorded outcome and counts",
+    order=10,
+)
+def verify_specs(ctx: VerifyContext) -> StepOutcome:
+    results = run_suite(include_slow=False)
+    bad = [r.entry.name for r in results if not r.ok]
+    rows = as_rows(results)
+    if bad:
+        return StepOutcome(
+            False, f"{len(bad)} of {len(results)} entries differ: {', '.join(bad)}", {"entries": rows}
+        )
+    backend = results[0].result.backend if results else "none"
+    return StepOutcome(True, f"{len(results)} entries as recorded ({backend} checker)", {"entries": rows})
+
+
+@step("stateful", "Hypothesis stateful tests (ci profile) against the real database", order=60)
+def verify_stateful(ctx: VerifyContext) -> StepOutcome:
+    root = _repo_root()
+    tests = root / "tests" / "stateful"
+    if not tests.is_dir():
+        return StepOutcome(False, f"needs a source checkout: {tests} not found")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-m", "stateful", "-p", "no:cacheprovider", str(tests)],
+        cwd=root,
+        env={**os.environ, "RINGQ_DATABASE_URL": ctx.database_url},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    tail = [ln for ln in proc.stdout.splitlines() if ln.strip()][-1:] or ["(no output)"]
+    return StepOutcome(proc.returncode == 0, tail[0], {"returncode": proc.returncode})

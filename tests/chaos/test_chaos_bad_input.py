@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -27,8 +29,10 @@ from ringq.errors import InvalidInput
 pytestmark = pytest.mark.chaos
 
 TABLES = ("ready", "done", "claims", "closures", "heartbeats", "cancels", "deferred", "dlq", "dedup", "lanes")
+# Long runs: --chaos-long or RINGQ_CHAOS_LONG=1 (read at import: Hypothesis settings are static).
+LONG = "--chaos-long" in sys.argv or os.environ.get("RINGQ_CHAOS_LONG", "") not in ("", "0")
 FUZZ = settings(
-    max_examples=60,
+    max_examples=400 if LONG else 25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,

@@ -61,8 +61,8 @@ def test_workers_ride_out_a_postgres_restart(
     """Two workers at a steady 2 x 8 x (1 / 0.1 s) ceiling; the server restarts under them."""
     url, tally = pg_server.url, Tally(sleep=0.1)
     registry = recording_registry(tally)
-    before_s, after_s = (20.0, 30.0) if chaos_long else (3.0, 12.0)
-    n = int((before_s + after_s + 5) * 2 * 8 / 0.1)
+    before_s, after_s = (20.0, 30.0) if chaos_long else (3.0, 6.0)
+    n = int((before_s + after_s + 3) * 2 * 8 / 0.1)
 
     async def main() -> dict[str, Any]:
         queues = [AsyncQueue(url, schema=pg_schema, rescue_margin=0.5) for _ in range(2)]
@@ -258,7 +258,7 @@ def test_random_backend_kills_and_a_starved_pool(
     url, tally = pg_server.url, Tally(sleep=0.01)
     registry = recording_registry(tally)
     app = f"chaos-kill-{pg_schema}"
-    chaos_s = 40.0 if chaos_long else 8.0
+    chaos_s = 40.0 if chaos_long else 6.0
     rng = random.Random(8)
 
     async def main() -> dict[str, Any]:

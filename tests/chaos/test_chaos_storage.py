@@ -51,7 +51,7 @@ def test_a_snapshot_held_for_the_whole_run(
     holds back the xmin horizon while a steady stream is enqueued and worked."""
     url, tally = pg_server.url, Tally(sleep=0.01)
     registry = recording_registry(tally)
-    phase_s = 30.0 if chaos_long else 5.0
+    phase_s = 30.0 if chaos_long else 3.0
     per_tick, tick = 10, 0.05  # ~200 jobs/s offered
 
     async def main() -> dict[str, Any]:
@@ -179,7 +179,7 @@ def test_rotate_and_prune_at_short_intervals_under_many_workers(
     schema = fresh_schema(url, queue_slots=4, claim_slots=4)
     tally = Tally(sleep=0.005)
     registry = recording_registry(tally)
-    run_s = 60.0 if chaos_long else 10.0
+    run_s = 60.0 if chaos_long else 6.0
     lock_timeout = 0.2  # < the server's deadlock_timeout, which is when log_lock_waits reports
     settings = LeaderSettings(interval=0.05, rotate_interval=0.25, prune_interval=0.05)
     log_from = len(server_log(pg_server))

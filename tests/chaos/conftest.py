@@ -93,8 +93,10 @@ def pg_schema(pg_server: EmbeddedPostgres) -> Iterator[str]:
 
 
 @pytest.fixture
-def figures(request: pytest.FixtureRequest) -> Record:
-    """`figures(key=value, ...)`: merge this test's numbers into `.ringq/chaos-figures.json`."""
+def figures(request: pytest.FixtureRequest, chaos_long: bool) -> Record:
+    """`figures(key=value, ...)`: merge this test's numbers into `.ringq/chaos-figures.json`
+    (under the test's node id, with " [long]" appended for --chaos-long runs)."""
+    key = request.node.nodeid + (" [long]" if chaos_long else "")
 
     def record(**values: Any) -> None:
         FIGURES.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +106,7 @@ def figures(request: pytest.FixtureRequest) -> Record:
                 data = json.loads(FIGURES.read_text()) if FIGURES.exists() else {}
             except json.JSONDecodeError:
                 data = {}
-            entry = data.setdefault(request.node.nodeid, {})
+            entry = data.setdefault(key, {})
             entry.update(values)
             entry["recorded_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             FIGURES.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")

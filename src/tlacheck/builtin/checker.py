@@ -57,6 +57,8 @@ class Explorer:
         self.depth = 0
         self.seen: dict[Any, Any] = {}  # key -> parent key (None for initial states)
         self.queue_len = 0
+        self._perm_caches: list[dict[Any, Any]] = [{} for _ in model.symmetry or [None]]
+        self._vkey_cache: dict[Any, Any] = {}
 
     # ------------------------------------------------------------ state helpers
 
@@ -98,13 +100,22 @@ class Explorer:
         if m.view is not None:
             return m.view(Ctx(self.sdict(st)), {})
         if m.symmetry:
-            # orbit representative: the permuted state with the least hash (ties broken by the
-            # value order), a function of the orbit alone, so counting stays exact
-            cands = [tuple([_permute(v, p) for v in st]) for p in m.symmetry]
-            hs = [hash(x) for x in cands]
-            lo = min(hs)
-            best = [x for x, h in zip(cands, hs, strict=True) if h == lo]
-            return best[0] if len(best) == 1 or all(b == best[0] for b in best) else min(best, key=_tkey)
+            # TLC's representative: the least of s and its permutations in TLC's value order
+            # (compared variable by variable). Permutations and order keys are memoised.
+            caches = self._perm_caches
+            kc = self._vkey_cache
+            if len(kc) > 300_000:
+                kc.clear()
+                for cache in caches:
+                    cache.clear()
+            best = st
+            best_key = tuple([_ckey(v, kc) for v in st])
+            for p, cache in zip(m.symmetry, caches, strict=True):
+                cand = tuple([_permute(v, p, cache) for v in st])
+                ck = tuple([_ckey(v, kc) for v in cand])
+                if ck < best_key:
+                    best, best_key = cand, ck
+            return best
         return st
 
     def _holds(self, f: Any, c: Ctx, env: dict[str, Any], what: str) -> bool:
@@ -276,18 +287,30 @@ class Explorer:
         return None
 
 
-def _tkey(t: tuple[Any, ...]) -> Any:
-    return tuple(vkey(x) for x in t)
+def _ckey(v: Any, cache: dict[Any, Any]) -> Any:
+    t = v.__class__
+    if t is FV or t is frozenset:
+        k = cache.get(v)
+        if k is None:
+            k = cache[v] = vkey(v)
+        return k
+    return vkey(v)
 
 
-def _permute(v: Any, p: FV) -> Any:
+def _permute(v: Any, p: FV, cache: dict[Any, Any]) -> Any:
+    """v with model values renamed by p; sub-values are shared between states, so memoised."""
     t = v.__class__
     if t is ModelValue:
         return p.d.get(v, v)
-    if t is frozenset:
-        return frozenset([_permute(x, p) for x in v])
-    if t is FV:
-        return FV({_permute(k, p): _permute(x, p) for k, x in v.d.items()})
+    if t is frozenset or t is FV:
+        r = cache.get(v)
+        if r is None:
+            if t is frozenset:
+                r = frozenset([_permute(x, p, cache) for x in v])
+            else:
+                r = FV({_permute(k, p, cache): _permute(x, p, cache) for k, x in v.d.items()})
+            cache[v] = r
+        return r
     return v
 
 

@@ -52,6 +52,7 @@ from tlacheck.builtin.values import (
     FnSet,
     LazySet,
     PowerSet,
+    ProductSet,
     RecSet,
     StringSet,
     UnionSet,
@@ -1797,10 +1798,9 @@ def _domain(f: Any) -> Any:
     raise EvalError(f"DOMAIN applied to a non-function {render(f)}")
 
 
-def _cartesian(sets: list[Any]) -> frozenset[Any]:
-    for s in sets:
-        if not is_finite(s):
-            raise EvalError("\\X of an infinite set is not enumerable")
+def _cartesian(sets: list[Any]) -> Any:
+    if not all(is_finite(s) for s in sets):
+        return ProductSet(sets)
     return frozenset(mkseq(t) for t in itertools.product(*(list(iter_set(s)) for s in sets)))
 
 

@@ -307,6 +307,26 @@ class UnionSet(LazySet):
         return hash(("union", repr(self)))
 
 
+class ProductSet(LazySet):
+    """S1 \\X ... \\X Sn with an infinite factor: membership only."""
+
+    def __init__(self, sets: list[Any]) -> None:
+        self.sets = sets
+        self.finite = False
+
+    def contains(self, v: Any) -> bool:
+        if not isinstance(v, FV) or len(v.d) != len(self.sets):
+            return False
+        d = v.d
+        return all(i in d and member(d[i], s) for i, s in enumerate(self.sets, 1))
+
+    def __repr__(self) -> str:
+        return " \\X ".join(repr(s) for s in self.sets)
+
+    def __hash__(self) -> int:
+        return hash(("product", repr(self)))
+
+
 class FilterSet(LazySet):
     """{x \\in S : P} with S infinite: membership only."""
 
@@ -375,7 +395,9 @@ def vkey(v: Any) -> Any:
     if isinstance(v, frozenset):
         return (4, len(v), tuple(sorted(vkey(x) for x in v)))
     if isinstance(v, FV):
-        return (5, len(v.d), tuple(sorted((vkey(k), vkey(x)) for k, x in v.d.items())))
+        # TLC compares functions by domain, then by values in domain order
+        pairs = sorted((vkey(k), x) for k, x in v.d.items())
+        return (5, len(pairs), tuple(k for k, _ in pairs), tuple(vkey(x) for _, x in pairs))
     if isinstance(v, LazySet):
         return (4, 0, repr(v))
     return (9, repr(v))

@@ -57,7 +57,7 @@ class Explorer:
         self.depth = 0
         self.seen: dict[Any, Any] = {}  # key -> parent key (None for initial states)
         self.queue_len = 0
-        self._perm_caches: list[dict[Any, Any]] = [{} for _ in model.symmetry or [None]]
+        self._perm_caches: list[dict[Any, Any]] = [{} for _ in range(max(1, len(model.symmetry or ())))]
         self._vkey_cache: dict[Any, Any] = {}
 
     # ------------------------------------------------------------ state helpers

@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,10 +18,19 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from ringq.embedded import EmbeddedPostgres
+from ringq.install import install
 from ringq.registry import JobContext, Registry
 from ringq.types import ClaimedJob
 
 HERE = Path(__file__).parent
+Record = Callable[..., None]
+
+# Lock waits longer than this are logged by the server (log_lock_waits); the maintenance tests
+# use a lock_timeout below it, so any "still waiting" line in the log is a wait past the bound.
+DEADLOCK_TIMEOUT_MS = 300
+
+
 RINGQ = [sys.executable, "-c", "import sys; from ringq.cli import main; sys.exit(main())"]
 
 
@@ -136,3 +146,23 @@ def start_worker_process(url: str, schema: str, *extra: str) -> subprocess.Popen
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def server_log(server: EmbeddedPostgres) -> str:
+    path = server.data_dir / "server.log"
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def fresh_schema(url: str, **slots: int) -> str:
+    name = f"c_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        install(conn, name, **slots)
+    return name
+
+
+def drop_schema(url: str, name: str) -> None:
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+    except psycopg.OperationalError:
+        pass

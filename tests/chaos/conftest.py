@@ -12,20 +12,16 @@ import fcntl
 import json
 import os
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
+from chaos_helpers import DEADLOCK_TIMEOUT_MS, Record, drop_schema, fresh_schema
 
 from ringq.embedded import ENV_URL, EmbeddedPostgres
-from ringq.install import install
 
 FIGURES = Path(__file__).resolve().parents[2] / ".ringq" / "chaos-figures.json"
-Record = Callable[..., None]
 
 
 @pytest.fixture(scope="session")
@@ -35,11 +31,6 @@ def chaos_long(request: pytest.FixtureRequest) -> bool:
     except ValueError:  # option not registered (yet)
         flag = False
     return flag or os.environ.get("RINGQ_CHAOS_LONG", "") not in ("", "0")
-
-
-# Lock waits longer than this are logged by the server (log_lock_waits); the maintenance tests
-# use a lock_timeout below it, so any "still waiting" line in the log is a wait past the bound.
-DEADLOCK_TIMEOUT_MS = 300
 
 
 @pytest.fixture(scope="module")
@@ -62,26 +53,6 @@ def pg_server() -> Iterator[EmbeddedPostgres]:
         yield server
     finally:
         server.cleanup()
-
-
-def server_log(server: EmbeddedPostgres) -> str:
-    path = server.data_dir / "server.log"
-    return path.read_text(errors="replace") if path.exists() else ""
-
-
-def fresh_schema(url: str, **slots: int) -> str:
-    name = f"c_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        install(conn, name, **slots)
-    return name
-
-
-def drop_schema(url: str, name: str) -> None:
-    try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
-    except psycopg.OperationalError:
-        pass
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from chaos_helpers import RINGQ, Tally, recording_registry
+from chaos_helpers import RINGQ, Record, Tally, recording_registry
 
-from conftest import Record
 from ringq import Failure, Job, Queue, install
 from ringq.aclient import AsyncQueue
 from ringq.embedded import EmbeddedPostgres

@@ -13,9 +13,8 @@ import time
 
 import pytest
 from chaos_app import registry as app_registry
-from chaos_helpers import RINGQ, assert_exactly_once, q, start_worker_process
+from chaos_helpers import RINGQ, Record, assert_exactly_once, q, start_worker_process
 
-from conftest import Record
 from ringq.aclient import AsyncQueue
 from ringq.client import Queue
 from ringq.embedded import EmbeddedPostgres

@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 from chaos_helpers import (
+    Record,
     Tally,
     assert_exactly_once,
     eventually,
@@ -27,7 +28,6 @@ from chaos_helpers import (
 )
 from psycopg_pool import AsyncConnectionPool
 
-from conftest import Record
 from ringq.aclient import AsyncQueue
 from ringq.embedded import EmbeddedPostgres
 from ringq.leader import LeaderSettings

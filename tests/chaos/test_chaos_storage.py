@@ -10,9 +10,20 @@ from typing import Any
 
 import psycopg
 import pytest
-from chaos_helpers import Tally, median, ms, pct, q, rate, recording_registry
+from chaos_helpers import (
+    DEADLOCK_TIMEOUT_MS,
+    Record,
+    Tally,
+    fresh_schema,
+    median,
+    ms,
+    pct,
+    q,
+    rate,
+    recording_registry,
+    server_log,
+)
 
-from conftest import DEADLOCK_TIMEOUT_MS, Record, fresh_schema, server_log
 from ringq.aclient import AsyncQueue
 from ringq.embedded import EmbeddedPostgres
 from ringq.leader import LeaderSettings, MaintenanceLeader, TickReport

@@ -212,6 +212,10 @@ class Explorer:
                     bad[0], bad[1], self.trace_to(k), f"Invariant {bad[1]} is violated by the initial state"
                 )
             frontier.append((k, st))
+            if max_states is not None and len(seen) >= max_states:
+                self.queue_len = len(frontier)
+                self.depth = 1
+                return "max_states"
         if frontier:
             self.depth = 1
         check_dl = m.check_deadlock

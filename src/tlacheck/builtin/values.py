@@ -403,7 +403,23 @@ def vkey(v: Any) -> Any:
     return (9, repr(v))
 
 
+_SORTED: dict[frozenset[Any], list[Any]] = {}
+
+
 def sorted_elems(s: Any) -> list[Any]:
+    """Elements in TLC's order (shared list: do not mutate). Memoised: CHOOSE and recursive
+    operators keep re-sorting the same sets."""
+    if type(s) is frozenset:
+        r = _SORTED.get(s)
+        if r is None:
+            if all(type(x) is int for x in s):
+                r = sorted(s)
+            else:
+                r = sorted(s, key=vkey)
+            if len(_SORTED) > 100_000:
+                _SORTED.clear()
+            _SORTED[s] = r
+        return r
     return sorted(iter_set(s), key=vkey)
 
 

@@ -185,22 +185,22 @@ class Explorer:
         frontier: list[tuple[Any, State]] = []
         for _label, st in self.initial_states():
             self.generated += 1
-            c = Ctx(self.sdict(st), None, {})
-            if not self.in_model(st, c):
+            c0 = Ctx(self.sdict(st), None, {})
+            if not self.in_model(st, c0):
                 continue
             k = self.key(st)
             if k in seen:
                 continue
             seen[k] = None
             for name, f, env in m.init_props:
-                if not self._holds(f, c, env, f"property {name}"):
+                if not self._holds(f, c0, env, f"property {name}"):
                     raise Violation(
                         "property_violated",
                         name,
                         self.trace_to(k),
                         f"Property {name} is violated by the initial state",
                     )
-            bad = self.check_state(st, c)
+            bad = self.check_state(st, c0)
             if keep:
                 g.index[k] = len(g.states)
                 g.init.append(len(g.states))
@@ -248,9 +248,11 @@ class Explorer:
                             self._holds(f, ca, {}, "ACTION_CONSTRAINT") for _, f in m.action_constraints
                         ):
                             continue
-                    c = Ctx(self.sdict(t), None, {})
-                    if m.constraints and not self.in_model(t, c):
-                        continue
+                    c: Ctx | None = None
+                    if m.constraints:
+                        c = Ctx(self.sdict(t), None, {})
+                        if not self.in_model(t, c):
+                            continue
                     kt = self.key(t)
                     if kt in seen:
                         if keep:
@@ -264,6 +266,8 @@ class Explorer:
                         g.succ.append(set())
                         g.parent.append(si)
                         g.succ[si].add(ti)
+                    if c is None:
+                        c = Ctx(self.sdict(t), None, {})
                     bad = self.check_state(t, c)
                     if bad is not None:
                         raise Violation(bad[0], bad[1], self.trace_to(kt), f"Invariant {bad[1]} is violated")

@@ -19,7 +19,7 @@ COMMON: dict[str, Any] = {
 }
 
 PROFILES: dict[str, dict[str, Any]] = {
-    # default suite: derandomised (same examples every run), about a minute on 2 shared cores
+    # default suite: derandomised (same examples every run), about a minute on an idle 2-core box
     "ci": {"max_examples": 30, "stateful_step_count": 30, "derandomize": True, "database": None},
     # long runs: random seeds, failures saved to the example database (.hypothesis/)
     "deep": {"max_examples": 1000, "stateful_step_count": 60},
@@ -29,23 +29,17 @@ PROFILES: dict[str, dict[str, Any]] = {
 
 
 def register() -> None:
-    for name, values in PROFILES.items():
-        settings.register_profile(name, **COMMON, **values)
+    """Register `deep` and `mutants` (for --hypothesis-profile). `ci` is NOT registered under
+    that name: Hypothesis ships a built-in `ci` profile (100 examples x 50 steps), which
+    `chosen()` deliberately does not use."""
+    for name in ("deep", "mutants"):
+        settings.register_profile(name, **COMMON, **PROFILES[name])
 
 
 def chosen() -> settings:
-    """The profile named by RINGQ_STATEFUL_PROFILE, else the loaded pytest profile if it is one of
-    ours, else `ci`."""
-    register_missing()
+    """RINGQ_STATEFUL_PROFILE (ci | deep | mutants), else the loaded Hypothesis profile when it is
+    `deep` or `mutants`, else `ci` — always with this module's values."""
     name = os.environ.get("RINGQ_STATEFUL_PROFILE") or settings.get_current_profile_name()
     if name not in PROFILES:
         name = "ci"
-    return settings.get_profile(name)
-
-
-def register_missing() -> None:
-    for name, values in PROFILES.items():
-        try:
-            settings.get_profile(name)
-        except Exception:
-            settings.register_profile(name, **COMMON, **values)
+    return settings(**COMMON, **PROFILES[name])

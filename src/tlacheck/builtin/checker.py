@@ -100,22 +100,23 @@ class Explorer:
         if m.view is not None:
             return m.view(Ctx(self.sdict(st)), {})
         if m.symmetry:
-            # TLC's representative: the least of s and its permutations in TLC's value order
-            # (compared variable by variable). Permutations and order keys are memoised.
+            # m.symmetry is a group (closed under composition), so any function of the orbit
+            # is a canonical key: the permuted state with the least hash, ties by value order.
             caches = self._perm_caches
-            kc = self._vkey_cache
-            if len(kc) > 300_000:
-                kc.clear()
+            if len(caches[0]) > 200_000:
                 for cache in caches:
                     cache.clear()
-            best = st
-            best_key = tuple([_ckey(v, kc) for v in st])
-            for p, cache in zip(m.symmetry, caches, strict=True):
-                cand = tuple([_permute(v, p, cache) for v in st])
-                ck = tuple([_ckey(v, kc) for v in cand])
-                if ck < best_key:
-                    best, best_key = cand, ck
-            return best
+            cands = [
+                tuple([_permute(v, p, cache) for v in st])
+                for p, cache in zip(m.symmetry, caches, strict=True)
+            ]
+            hs = [hash(x) for x in cands]
+            lo = min(hs)
+            best = [x for x, h in zip(cands, hs, strict=True) if h == lo]
+            if len(best) == 1 or all(b == best[0] for b in best):
+                return best[0]
+            kc = self._vkey_cache
+            return min(best, key=lambda t: tuple([_ckey(v, kc) for v in t]))
         return st
 
     def _holds(self, f: Any, c: Ctx, env: dict[str, Any], what: str) -> bool:

@@ -411,9 +411,13 @@ def sorted_elems(s: Any) -> list[Any]:
     operators keep re-sorting the same sets."""
     if type(s) is frozenset:
         r = _SORTED.get(s)
+        if r is not None and r and type(r[0]) is not type(next(iter(s))):
+            r = None  # Python says {0, 1} == {FALSE, TRUE}; TLA+ does not
         if r is None:
             if all(type(x) is int for x in s):
                 r = sorted(s)
+            elif any(type(x) is bool for x in s):
+                return sorted(s, key=vkey)  # never cached, see above
             else:
                 r = sorted(s, key=vkey)
             if len(_SORTED) > 100_000:

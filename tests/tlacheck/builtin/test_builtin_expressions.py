@@ -61,6 +61,8 @@ TRUE_CASES = [
     r"CASE 1 > 2 -> FALSE [] 2 > 1 -> TRUE [] OTHER -> FALSE",
     r"(CHOOSE x \in 1..10 : x > 4) = 5 /\ (CHOOSE x \in {3, 1, 2} : TRUE) = 1",
     r"\A x \in 1..3 : \E y \in 1..3 : y = x /\ ~\E x \in {} : TRUE",
+    # {0, 1} and BOOLEAN are different sets even though Python thinks {0, 1} == {False, True}
+    r"(CHOOSE x \in {0, 1} : TRUE) = 0 /\ (CHOOSE b \in BOOLEAN : ~b) = FALSE",
     r"\A <<a, b>> \in {<<1, 2>>, <<2, 3>>} : b = a + 1",
     # TLC module
     r'Permutations({1, 2}) = {<<1, 2>>, <<2, 1>>} /\ ToString(<<1, "a">>) = "<<1, \"a\">>"',

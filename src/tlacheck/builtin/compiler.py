@@ -1310,7 +1310,9 @@ class Compiler:
             if st in ("eq", "in"):
                 target = self._assign_target(lhs, ms, loc, init)
                 if target is not None:
-                    return self._a_assign(target, st == "in", self.expr(rhs, ms, loc), init)
+                    return self._a_assign(
+                        target, st == "in", _located(self.expr(rhs, ms, loc), ms.where(rhs)), init
+                    )
         if t == "bound_prefix_op":
             st = node.child_by_field_name("symbol").type
             if st == "unchanged" and not init:
@@ -1409,9 +1411,13 @@ class Compiler:
             return ang
         # anything else: a guard evaluated as a boolean (may read already assigned primes)
         g = self.expr(node, ms, loc)
+        where = ms.where(node)
 
         def guard(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
-            r = g(c, e)
+            try:
+                r = g(c, e)
+            except EvalError as ex:
+                raise ex.located(where) from None
             if r is True:
                 k()
             elif r is not False:
@@ -1618,6 +1624,16 @@ class Compiler:
 
 
 # ---------------------------------------------------------------------- runtime helpers
+
+
+def _located(f: Fn, where: str) -> Fn:
+    def located(c: Ctx, e: dict[str, Any]) -> Any:
+        try:
+            return f(c, e)
+        except EvalError as ex:
+            raise ex.located(where) from None
+
+    return located
 
 
 def _const_fn(v: Any) -> Fn:

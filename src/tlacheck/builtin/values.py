@@ -21,6 +21,14 @@ class EvalError(Exception):
     def __init__(self, message: str, kind: str = "runtime") -> None:
         super().__init__(message)
         self.kind = kind
+        self.where = ""
+
+    def located(self, where: str) -> EvalError:
+        """Attach the innermost source location (the first one attached wins)."""
+        if not self.where:
+            self.where = where
+            self.args = (f"{self.args[0]} (at {where})",)
+        return self
 
 
 class FV:

@@ -151,3 +151,15 @@ def test_progress_callback_receives_counts() -> None:
     r = run(DATA / "Counter.tla", DATA / "Counter.cfg", progress=seen.append)
     assert r.outcome == "ok"
     assert all(p.distinct <= 4 for p in seen)
+
+
+def test_runtime_error_names_the_source_location(tmp_path: Path) -> None:
+    spec = tmp_path / "Bad.tla"
+    spec.write_text(
+        "---- MODULE Bad ----\nEXTENDS Sequences\nVARIABLE x\nInit == x = 0\nNext == x' = Head(<<>>)\n====\n"
+    )
+    (tmp_path / "Bad.cfg").write_text("INIT Init\nNEXT Next\n")
+    r = run(spec)
+    assert (r.outcome, r.error_kind) == ("error", "runtime")
+    assert "Head" in r.message
+    assert "Bad.tla:5:14" in r.message

@@ -3,6 +3,16 @@
 Entry points: `run()` (model-check a spec with its cfg, TLC-compatible counts and verdicts),
 `explore()` (the reachable state space in canonical form, for comparing a Python model with
 the spec) and `parse_module()` (names declared and defined by a module).
+
+Pipeline: syntax.py (tree-sitter-tlaplus -> modules) -> compiler.py (expressions to closures,
+Init/Next to continuation-passing enumerators with TLC's semantics) -> model.py (cfg + spec
+-> init/next/invariants/properties/fairness) -> checker.py (BFS, TLC counting, traces) ->
+liveness.py (fair-SCC search on the behaviour graph, temporal.py formulas).
+
+Known differences from TLC: Python equality conflates TRUE/1 and FALSE/0 (TLC reports an
+error when comparing them; specs that never mix them are unaffected); states are stored
+exactly (no 64-bit fingerprints, so no collisions, but memory grows with the state space);
+`workers` is accepted and ignored (single process).
 """
 
 from __future__ import annotations

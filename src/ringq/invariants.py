@@ -396,12 +396,18 @@ LOG_CHECKABLE: dict[str, str] = {
     "AttemptLimitRespected": "no job executed more than max_attempts times per life",
     "BatchAtomic": "a batch enqueue is visible entirely or not at all",
     "NoDeadlock": "no transaction aborted with deadlock_detected (40P01) under concurrency",
+    "LockGraphAcyclic": "lock-order probe: every multi-lane transaction takes lane rows in lane_id order",
 }
 
 # Not checkable on a live database at all (checked by the spec / model only).
 MODEL_ONLY: dict[str, str] = {
     "EventuallyTerminal": "liveness under fairness: the concurrency test drains and checks it empirically",
     "RTypeOK": "the Races spec's type invariant (model variables the database does not have)",
+    "LockCompatibility": "enforced by PostgreSQL's lock manager itself; nothing in the rows to check",
+    "ClosureSourceNotPruned": "alternative design (ADR 0010, deferred materialisation), not shipped",
+    "ReaderProjectionConsistent": "alternative design (ADR 0010, deferred materialisation), not shipped",
+    "TerminalRowInLiveSlot": "alternative design (ADR 0010); shipped design: PruneSafety/rows_in_pruned_slot",
+    "EventuallyMaterialised": "alternative design (ADR 0010, deferred materialisation), not shipped",
 }
 
 
@@ -511,4 +517,16 @@ SQL_COLUMN: dict[str, str] = {
     "TerminalHasResult": "log: tests/stateful/harness.py Harness.missing_results (result sent vs stored)",
     "RTypeOK": "n/a: the Races spec's own variables (lane_lock, claiming, pruning) have no rows",
     "EventuallyTerminal": "n/a: liveness; tests/stateful/test_concurrent.py drains and checks every job ends",
+    "NoDeadlock": "log: tests/stateful/test_lock_order.py probe + no 40P01 in tests/stateful/test_concurrent.py",
+    "LockGraphAcyclic": "log: tests/stateful/test_lock_order.py (multi-lane transactions lock in lane_id order)",
+    **{
+        k: f"n/a: {MODEL_ONLY[k]}"
+        for k in (
+            "LockCompatibility",
+            "ClosureSourceNotPruned",
+            "ReaderProjectionConsistent",
+            "TerminalRowInLiveSlot",
+            "EventuallyMaterialised",
+        )
+    },
 }

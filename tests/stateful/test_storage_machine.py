@@ -197,6 +197,8 @@ ACTIONS: st.SearchStrategy[Any] = st.one_of(
     st.builds(SlowPruneAct, ring=ring),
     st.builds(Rotate, ring=ring, crash=crash_pre),
     st.builds(Prune, ring=ring, crash=crash_pre),
+    st.builds(Tick, seconds=st.just(31.0)),
+    st.builds(Rescue, crash=st.just(NONE)),
 )
 
 _URL: str | None = None

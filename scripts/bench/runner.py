@@ -470,7 +470,9 @@ class Runner:
                 after,
                 max(1, sent),
                 mon_statements=after["monitor_statements"] - before["monitor_statements"],
+                producer_commits=len(prod["batches"]),
             ),
+            "producer_batches": len(prod["batches"]),
             "tables_after": after["tables"],
         }
 
@@ -479,8 +481,11 @@ def _hot(adapter: Adapter, table: str) -> bool:
     return any(table.startswith(p) for p in adapter.hot_tables)
 
 
-def cost(a: dict[str, Any], b: dict[str, Any], jobs: int, mon_statements: int) -> dict[str, Any]:
-    """Per-job WAL and commits, and table churn, between two snapshots."""
+def cost(
+    a: dict[str, Any], b: dict[str, Any], jobs: int, mon_statements: int, producer_commits: int | None = None
+) -> dict[str, Any]:
+    """Per-job WAL and commits, and table churn, between two snapshots. With
+    `producer_commits` (one per enqueue call), also the commits the worker side made."""
     commits = b["xact_commit"] - a["xact_commit"] - mon_statements
     ins = upd = dele = hot_upd = 0
     for name, t in b["tables"].items():
@@ -495,6 +500,7 @@ def cost(a: dict[str, Any], b: dict[str, Any], jobs: int, mon_statements: int) -
         "wal_bytes_per_job": (b["wal_bytes"] - a["wal_bytes"]) / jobs,
         "commits": commits,
         "commits_per_job": commits / jobs,
+        "worker_commits_per_job": None if producer_commits is None else (commits - producer_commits) / jobs,
         "rollbacks": b["xact_rollback"] - a["xact_rollback"],
         "tuples_inserted": ins,
         "tuples_updated": upd,

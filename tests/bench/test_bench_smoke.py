@@ -100,6 +100,7 @@ def test_raw_and_ringq_through_the_harness(db_url: str) -> None:
     assert offered["completion_coverage"] > 0.98
     assert offered["start_latency"]["p50"] is not None and offered["dead_tuples"]
     assert offered["cost"]["wal_bytes"] > 0
+    assert offered["cost"]["worker_commits_per_job"] is not None
     results["sweep"]["raw"] = [offered]
     results["config"]["rates"] = [200.0]
     results["bloat_rate"] = 200.0

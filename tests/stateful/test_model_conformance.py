@@ -25,6 +25,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from ringq import faults
 from ringq.abstraction import Names, abstract, differences
 from ringq.admin import JobAlreadyTerminal
 from ringq.embedded import database_url
@@ -45,7 +46,9 @@ class Conformance:
     """The real schema and the model, stepped together."""
 
     def __init__(self) -> None:
-        self.h = Harness(database_url(), f"mc_{uuid.uuid4().hex[:12]}", workers=WORKERS)
+        self.h = Harness(
+            database_url(), f"mc_{uuid.uuid4().hex[:12]}", workers=WORKERS, mutant=faults.from_env()
+        )
         self.cfg = Config(
             jobs=tuple(f"j{i}" for i in range(1, JOBS + 1)),
             workers=WORKERS,

@@ -17,6 +17,7 @@ MAX_NAME_LEN = 64
 MAX_ATTEMPTS_LIMIT = 1000
 MIN_PRIORITY, MAX_PRIORITY = 0, 9
 MAX_WORKER_LEN = 200
+MAX_DELAY_S = 100 * 365 * 86400  # delays and retry delays: at most ~100 years
 
 
 def _is_int(value: object) -> bool:
@@ -92,7 +93,16 @@ def check_schedule(run_at: object, delay: object) -> None:
         if run_at.tzinfo is None or run_at.utcoffset() is None:
             raise InvalidInput("run_at: must be timezone-aware (e.g. datetime.now(UTC))")
     if delay is not None:
-        check_seconds("delay", delay)
+        check_delay("delay", delay)
+
+
+def check_delay(arg: str, value: object) -> float:
+    """A delay in seconds: finite, >= 0 and at most MAX_DELAY_S (~100 years), so `now + delay`
+    never overflows a datetime or a Postgres interval."""
+    seconds = check_seconds(arg, value)
+    if seconds > MAX_DELAY_S:
+        raise InvalidInput(f"{arg}: {value!r} seconds is more than 100 years")
+    return seconds
 
 
 def check_dedup_key(value: object) -> str | None:

@@ -120,3 +120,12 @@ def test_bad_admin_arguments(queue: Queue) -> None:
         queue.dlq_list(queue="a b")
     with pytest.raises(InvalidInput, match="job_ids"):
         queue.dlq_retry(["1"])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("delay", [1e12, 1e300, 100 * 365 * 86400 + 1])
+def test_enqueue_huge_delay_is_invalid_input(queue: Queue, q_rows: Any, delay: float) -> None:
+    """Bug enqueue-delay-overflow: a raw OverflowError from `now + timedelta(delay)`."""
+    with pytest.raises(InvalidInput, match="delay"):
+        queue.enqueue("t", delay=delay)
+    assert count_all_rows(q_rows) == 0
+    queue.enqueue("t", delay=100 * 365 * 86400)  # the bound itself is fine

@@ -47,6 +47,7 @@ from ringq.types import (
 from ringq.validation import (
     MAX_WORKER_LEN,
     check_dedup_key,
+    check_delay,
     check_id,
     check_lease,
     check_limit,
@@ -170,9 +171,7 @@ def fail_call(
         errors.append(check_text("error", item.error))
         tb = check_text("traceback", item.traceback, optional=True)
         tracebacks.append(None if tb is None else tb[-MAX_TRACEBACK_CHARS:])
-        if item.retry_delay is not None:
-            check_schedule(None, item.retry_delay)
-        delays.append(None if item.retry_delay is None else float(item.retry_delay))
+        delays.append(None if item.retry_delay is None else check_delay("retry_delay", item.retry_delay))
         if not isinstance(item.dead_letter, bool):
             raise InvalidInput("dead_letter: expected a bool")
         dead.append(item.dead_letter)

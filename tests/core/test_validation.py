@@ -129,3 +129,15 @@ def test_enqueue_huge_delay_is_invalid_input(queue: Queue, q_rows: Any, delay: f
         queue.enqueue("t", delay=delay)
     assert count_all_rows(q_rows) == 0
     queue.enqueue("t", delay=100 * 365 * 86400)  # the bound itself is fine
+
+
+def test_fail_huge_retry_delay_is_invalid_input(queue: Queue, q_rows: Any) -> None:
+    """Bug fail-retry-delay-overflow: a raw psycopg DatetimeFieldOverflow from the deferred insert."""
+    queue.enqueue("t")
+    [job] = queue.claim(worker="w")
+    for delay in (1e300, 1e12):
+        with pytest.raises(InvalidInput, match="retry_delay"):
+            queue.fail(Failure(job.job_id, job.run_lease, "e", retry_delay=delay))
+    assert q_rows("SELECT count(*) FROM {s}.closures") == [(0,)]
+    assert q_rows("SELECT count(*) FROM {s}.deferred") == [(0,)]
+    assert queue.fail(Failure(job.job_id, job.run_lease, "e", retry_delay=60.0)) == "retried"

@@ -58,6 +58,7 @@ from ringq.validation import (
     check_schema,
     check_seconds,
     check_text,
+    check_utf8,
     encode_json,
 )
 
@@ -116,6 +117,7 @@ def claim_call(
 ) -> Call[list[ClaimedJob]]:
     if not isinstance(worker, str) or not worker or len(worker) > MAX_WORKER_LEN or "\x00" in worker:
         raise InvalidInput(f"worker: expected a non-empty str of at most {MAX_WORKER_LEN} characters")
+    check_utf8("worker", worker)
     if queues is not None:
         if isinstance(queues, str) or not isinstance(queues, Sequence):
             raise InvalidInput("queues: expected a sequence of queue names or None")

@@ -112,6 +112,16 @@ def check_dedup_key(value: object) -> str | None:
         raise InvalidInput(f"dedup_key: expected a str or None, got {type(value).__name__}")
     if not value or len(value) > 512 or "\x00" in value:
         raise InvalidInput("dedup_key: must be 1..512 characters without NUL")
+    return check_utf8("dedup_key", value)
+
+
+def check_utf8(arg: str, value: str) -> str:
+    """Caller-supplied identifiers (dedup_key, worker names) must be valid UTF-8: a lone
+    surrogate is rejected rather than silently altered (it would change the identity)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{arg}: contains a lone surrogate, which is not valid UTF-8") from None
     return value
 
 
@@ -138,7 +148,15 @@ def check_text(arg: str, value: object, *, optional: bool = False) -> str | None
         return None
     if not isinstance(value, str):
         raise InvalidInput(f"{arg}: expected a str, got {type(value).__name__}")
-    return value.replace("\x00", "\\0")  # text columns reject NUL; keep the message readable
+    # Free text (error messages, tracebacks) is sanitised, never rejected: a failing handler's
+    # message must always be recordable. Text columns reject NUL (kept readable as \0) and lone
+    # surrogates, which are not UTF-8 (replaced by "?").
+    text = value.replace("\x00", "\\0")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def _find_nul(value: Any, path: str) -> str | None:

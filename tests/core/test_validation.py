@@ -141,3 +141,22 @@ def test_fail_huge_retry_delay_is_invalid_input(queue: Queue, q_rows: Any) -> No
     assert q_rows("SELECT count(*) FROM {s}.closures") == [(0,)]
     assert q_rows("SELECT count(*) FROM {s}.deferred") == [(0,)]
     assert queue.fail(Failure(job.job_id, job.run_lease, "e", retry_delay=60.0)) == "retried"
+
+
+def test_lone_surrogates_in_identifiers_are_invalid_input(queue: Queue, q_rows: Any) -> None:
+    """Bug surrogate-text-args: UnicodeEncodeError from psycopg's encoder."""
+    with pytest.raises(InvalidInput, match="dedup_key"):
+        queue.enqueue("t", dedup_key="\ud800")
+    with pytest.raises(InvalidInput, match="worker"):
+        queue.claim(worker="w\udfff")
+    assert count_all_rows(q_rows) == 0
+
+
+def test_failure_text_with_lone_surrogates_is_recorded(queue: Queue, q_rows: Any) -> None:
+    """Bug surrogate-text-args: a handler whose exception text holds a lone surrogate must still be
+    able to record its failure; the text is sanitised ("?"), not rejected."""
+    queue.enqueue("t", max_attempts=1)
+    [job] = queue.claim(worker="w")
+    outcome = queue.fail(Failure(job.job_id, job.run_lease, "bad \ud800 x", traceback="tb \udc80\x00"))
+    assert outcome == "dlq"
+    assert q_rows("SELECT error, traceback FROM {s}.dlq") == [("bad ? x", "tb ?\\0")]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ringq.errors import RingqError
+from ringq.errors import InvalidInput, RingqError
 from ringq.sqlfiles import Call, render
 from ringq.types import CancelOutcome, DlqEntry, JobInfo, QueueStats
 from ringq.validation import check_id, check_limit, check_name
@@ -75,6 +75,8 @@ STATS = """
 def _ids(job_ids: Sequence[int] | None) -> list[int] | None:
     if job_ids is None:
         return None
+    if isinstance(job_ids, str | bytes) or not isinstance(job_ids, Sequence):
+        raise InvalidInput(f"job_ids: expected a sequence of ints or None, got {type(job_ids).__name__}")
     return [check_id("job_ids", j) for j in job_ids]
 
 

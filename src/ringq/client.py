@@ -126,6 +126,11 @@ def claim_call(
     return Call(render(CLAIM, schema), params, lambda rows: [ClaimedJob(*row) for row in rows])
 
 
+def _check_sequence(arg: str, value: object, what: str) -> None:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise InvalidInput(f"{arg}: expected a sequence {what}, got {type(value).__name__}")
+
+
 def _closed_error(job_id: int, run_lease: int, closed_by: str) -> AttemptClosed:
     if closed_by in _SELF_CLOSURES:
         return AttemptClosed(job_id, run_lease, closed_by)
@@ -146,6 +151,7 @@ def _closed_error(job_id: int, run_lease: int, closed_by: str) -> AttemptClosed:
 def complete_call(
     schema: str, now: datetime, items: Sequence[Completion], max_bytes: int
 ) -> Call[list[RingqError | None]]:
+    _check_sequence("items", items, "of Completion")
     job_ids, leases, results = [], [], []
     for item in items:
         if not isinstance(item, Completion):
@@ -165,6 +171,7 @@ def fail_call(
 ) -> Call[list[str | RingqError]]:
     cols: tuple[list[Any], ...] = ([], [], [], [], [], [])
     job_ids, leases, errors, tracebacks, delays, dead = cols
+    _check_sequence("items", items, "of Failure")
     for item in items:
         if not isinstance(item, Failure):
             raise InvalidInput(f"items: expected Failure, got {type(item).__name__}")
@@ -199,8 +206,14 @@ def heartbeat_call(
     progress: Mapping[int, Any] | None,
     max_bytes: int,
 ) -> Call[list[tuple[int, int]]]:
+    _check_sequence("attempts", attempts, "of (job_id, run_lease)")
+    if progress is not None and not isinstance(progress, Mapping):
+        raise InvalidInput("progress: expected a mapping job_id -> JSON or None")
     job_ids, leases, prog = [], [], []
-    for job_id, run_lease in attempts:
+    for i, attempt in enumerate(attempts):
+        if isinstance(attempt, str) or not isinstance(attempt, Sequence) or len(attempt) != 2:
+            raise InvalidInput(f"attempts[{i}]: expected a (job_id, run_lease) pair")
+        job_id, run_lease = attempt
         job_ids.append(check_id("job_id", job_id))
         leases.append(check_id("run_lease", run_lease))
         value = None if progress is None else progress.get(job_id)

@@ -369,7 +369,7 @@ BUGS: list[tuple[str, Callable[[Queue], Any]]] = [
 ]
 
 
-FIXED: set[str] = {"enqueue-delay-overflow", "surrogate-text-args"}
+FIXED: set[str] = {"enqueue-delay-overflow", "surrogate-text-args", "non-sequence-args"}
 UNTYPED = pytest.mark.xfail(strict=True, reason="untyped error escapes the public API (see /tmp/ringq-bugs/)")
 
 

@@ -160,3 +160,28 @@ def test_failure_text_with_lone_surrogates_is_recorded(queue: Queue, q_rows: Any
     outcome = queue.fail(Failure(job.job_id, job.run_lease, "bad \ud800 x", traceback="tb \udc80\x00"))
     assert outcome == "dlq"
     assert q_rows("SELECT error, traceback FROM {s}.dlq") == [("bad ? x", "tb ?\\0")]
+
+
+def test_wrong_container_types_are_invalid_input(queue: Queue, q_rows: Any) -> None:
+    """Bug non-sequence-args: ValueError/TypeError/AttributeError from unpacking and iteration."""
+    queue.enqueue("t")
+    [job] = queue.claim(worker="w")
+    attempt = (job.job_id, job.run_lease)
+    cases: list[tuple[Any, str]] = [
+        (lambda: queue.heartbeat([(1,)]), "attempts"),
+        (lambda: queue.heartbeat("ab"), "attempts"),
+        (lambda: queue.heartbeat(5), "attempts"),
+        (lambda: queue.heartbeat([attempt], progress=[1]), "progress"),
+        (lambda: queue.complete_many(None), "items"),
+        (lambda: queue.complete_many(5), "items"),
+        (lambda: queue.fail_many(None), "items"),
+        (lambda: queue.dlq_retry(5), "job_ids"),
+        (lambda: queue.dlq_retry("12"), "job_ids"),
+        (lambda: queue.dlq_purge(5), "job_ids"),
+    ]
+    for call, arg in cases:
+        with pytest.raises(InvalidInput, match=arg):
+            call()
+    assert q_rows("SELECT count(*) FROM {s}.closures") == [(0,)]
+    assert q_rows("SELECT count(*) FROM {s}.heartbeats") == [(0,)]
+    assert queue.heartbeat([attempt], progress={job.job_id: {"p": 1}}) == []

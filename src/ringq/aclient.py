@@ -15,6 +15,7 @@ from ringq import admin, maintenance
 from ringq.backoff import Backoff
 from ringq.client import (
     VERSION,
+    check_options,
     check_version,
     claim_call,
     complete_call,
@@ -23,7 +24,7 @@ from ringq.client import (
     heartbeat_call,
     translate,
 )
-from ringq.clock import Clock, SystemClock
+from ringq.clock import Clock
 from ringq.errors import InvalidInput, RingqError
 from ringq.sqlfiles import Call, render
 from ringq.types import (
@@ -57,10 +58,11 @@ class AsyncQueue:
         pool_size: int = 4,
     ) -> None:
         self.schema = check_schema(schema)
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock
+        self.clock, self.backoff, self._lock_timeout_ms, pool_size = check_options(
+            clock, backoff, maintenance_lock_timeout, pool_size
+        )
         self.max_payload_bytes = check_limit("max_payload_bytes", max_payload_bytes, 256 * 1024 * 1024)
-        self.backoff = backoff or Backoff()
-        self._lock_timeout_ms = max(1, int(maintenance_lock_timeout * 1000))
         self.rescue_margin = check_seconds("rescue_margin", rescue_margin)
         self._checked = False
         self._opened = False
@@ -70,7 +72,7 @@ class AsyncQueue:
             self._pool = AsyncConnectionPool(
                 dsn_or_pool,
                 min_size=1,
-                max_size=max(1, pool_size),
+                max_size=pool_size,
                 open=False,
                 kwargs={"autocommit": True},
                 name=f"ringq-async-{schema}",

@@ -241,6 +241,32 @@ def translate(exc: psycopg.Error) -> RingqError | None:
     return None
 
 
+MAX_LOCK_TIMEOUT_S = 60.0
+MAX_POOL_SIZE = 1000
+
+
+def check_options(
+    clock: object, backoff: object, maintenance_lock_timeout: object, pool_size: object
+) -> tuple[Clock, Backoff, int, int]:
+    """The Queue/AsyncQueue constructor options, checked before any pool exists:
+    (clock, backoff, maintenance lock timeout in ms, pool size), or InvalidInput."""
+    if clock is None:
+        clock = SystemClock()
+    elif not callable(getattr(clock, "now", None)):
+        raise InvalidInput(f"clock: expected a Clock (an object with now()), got {type(clock).__name__}")
+    if backoff is None:
+        backoff = Backoff()
+    elif not isinstance(backoff, Backoff):
+        raise InvalidInput(f"backoff: expected a ringq.Backoff, got {type(backoff).__name__}")
+    timeout = check_seconds("maintenance_lock_timeout", maintenance_lock_timeout, allow_zero=False)
+    if timeout > MAX_LOCK_TIMEOUT_S:
+        raise InvalidInput(
+            f"maintenance_lock_timeout: {timeout!r} seconds is more than {MAX_LOCK_TIMEOUT_S:g}"
+        )
+    size = check_limit("pool_size", pool_size, MAX_POOL_SIZE)
+    return clock, backoff, max(1, int(timeout * 1000)), size  # type: ignore[return-value]
+
+
 def check_version(schema: str, version: int | None) -> None:
     if version is None:
         raise NotInstalled(f"schema {schema!r} has no ringq installation; run ringq.install() first")
@@ -266,17 +292,18 @@ class Queue:
         pool_size: int = 4,
     ) -> None:
         self.schema = check_schema(schema)
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock
+        self.clock, self.backoff, self._lock_timeout_ms, pool_size = check_options(
+            clock, backoff, maintenance_lock_timeout, pool_size
+        )
         self.max_payload_bytes = check_limit("max_payload_bytes", max_payload_bytes, 256 * 1024 * 1024)
-        self.backoff = backoff or Backoff()
-        self._lock_timeout_ms = max(1, int(maintenance_lock_timeout * 1000))
         self.rescue_margin = check_seconds("rescue_margin", rescue_margin)
         self._checked = False
         if isinstance(dsn_or_pool, str):
             self._pool = ConnectionPool(
                 dsn_or_pool,
                 min_size=1,
-                max_size=max(1, pool_size),
+                max_size=pool_size,
                 open=True,
                 kwargs={"autocommit": True},
                 name=f"ringq-{schema}",

@@ -1,7 +1,7 @@
 """Bad input, fuzzed: every public call either succeeds correctly or raises a typed `RingqError`
 (documented in `ringq.errors`), never a raw traceback from deep inside, and a rejected call writes
-nothing (row counts before/after). Inputs that currently escape untyped are pinned as strict
-xfails below, each with its reproducer in /tmp/ringq-bugs/ (and the report)."""
+nothing (row counts before/after). Inputs that used to escape untyped are pinned at the bottom,
+each with its reproducer in /tmp/ringq-bugs/ (and the report)."""
 
 from __future__ import annotations
 
@@ -107,9 +107,6 @@ PAYLOADS = st.one_of(
     JUNK,
     st.sampled_from(["x" * 20_000, deep(5_000), {"k\x00": 1}, [math.nan], Decimal("1.5"), 10**5000]),
 )
-
-# -- inputs that escape untyped today (bug reports in /tmp/ringq-bugs/); kept out of the fuzz and
-# -- pinned by the strict xfails at the bottom so a fix shows up as XPASS.
 
 
 def _has_surrogate(value: object) -> bool:
@@ -347,7 +344,7 @@ def _plausible_worker_value(command: list[str], args: list[str]) -> bool:
     return len(args) == 1 and math.isfinite(value) and 0 < value <= 3600
 
 
-# -- known untyped errors (reproducers in /tmp/ringq-bugs/) ----------------------------------------
+# -- formerly untyped errors (reproducers in /tmp/ringq-bugs/), now typed ----------------------
 
 BUGS: list[tuple[str, Callable[[Queue], Any]]] = [
     ("enqueue-delay-overflow", lambda fq: fq.enqueue("t", delay=1e12)),
@@ -369,14 +366,7 @@ BUGS: list[tuple[str, Callable[[Queue], Any]]] = [
 ]
 
 
-FIXED: set[str] = {"enqueue-delay-overflow", "surrogate-text-args", "non-sequence-args"}
-UNTYPED = pytest.mark.xfail(strict=True, reason="untyped error escapes the public API (see /tmp/ringq-bugs/)")
-
-
-@pytest.mark.parametrize(
-    ("bug", "call"),
-    [pytest.param(b, c, id=f"{b}-{i}", marks=() if b in FIXED else UNTYPED) for i, (b, c) in enumerate(BUGS)],
-)
+@pytest.mark.parametrize(("bug", "call"), BUGS, ids=[f"{b}-{i}" for i, (b, _) in enumerate(BUGS)])
 def test_known_untyped_errors(
     db_url: str, fuzz_schema: str, fq: Queue, bug: str, call: Callable[[Queue], Any]
 ) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ringq import Completion, Failure, InvalidInput, Job, Queue
+from ringq import AsyncQueue, Completion, Failure, InvalidInput, Job, Queue
 
 from .helpers import count_all_rows
 
@@ -185,3 +185,27 @@ def test_wrong_container_types_are_invalid_input(queue: Queue, q_rows: Any) -> N
     assert q_rows("SELECT count(*) FROM {s}.closures") == [(0,)]
     assert q_rows("SELECT count(*) FROM {s}.heartbeats") == [(0,)]
     assert queue.heartbeat([attempt], progress={job.job_id: {"p": 1}}) == []
+
+
+BAD_OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("maintenance_lock_timeout", {"maintenance_lock_timeout": math.inf}),
+    ("maintenance_lock_timeout", {"maintenance_lock_timeout": math.nan}),
+    ("maintenance_lock_timeout", {"maintenance_lock_timeout": "1"}),
+    ("maintenance_lock_timeout", {"maintenance_lock_timeout": 0}),
+    ("maintenance_lock_timeout", {"maintenance_lock_timeout": 3600}),
+    ("pool_size", {"pool_size": "4"}),
+    ("pool_size", {"pool_size": 0}),
+    ("clock", {"clock": 5}),
+    ("backoff", {"backoff": 5}),
+]
+
+
+@pytest.mark.parametrize(
+    ("arg", "kwargs"), BAD_OPTIONS, ids=[f"{a}-{i}" for i, (a, _) in enumerate(BAD_OPTIONS)]
+)
+def test_bad_constructor_options(db_url: str, installed: str, arg: str, kwargs: dict[str, Any]) -> None:
+    """Bug queue-constructor-args: OverflowError/ValueError/TypeError, or AttributeError on first use."""
+    with pytest.raises(InvalidInput, match=arg):
+        Queue(db_url, schema=installed, **kwargs)
+    with pytest.raises(InvalidInput, match=arg):
+        AsyncQueue(db_url, schema=installed, **kwargs)

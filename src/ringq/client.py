@@ -369,6 +369,9 @@ class Queue:
     ) -> int:
         """Enqueue one job; returns its id.
 
+        `payload`: any JSON value (InvalidInput otherwise). Non-str dict keys become strings by
+        JSON's rules (1 -> "1"); two keys of one dict that become the same string are rejected.
+
         `dedup_key`: while a job enqueued with the same (queue, dedup_key) is live (queued,
         deferred or running), nothing is written and that job's id is returned; once it is
         terminal (completed, cancelled, dead-lettered) the key is free again.

@@ -177,8 +177,52 @@ def _find_nul(value: Any, path: str) -> str | None:
     return None
 
 
+def _json_key(key: object) -> str:
+    """The object key json.dumps writes for a (non-str) dict key."""
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, float):
+        return float.__repr__(key)
+    if isinstance(key, int):
+        return int.__repr__(key)
+    return str(key)
+
+
+def _find_key_collision(value: Any, path: str) -> str | None:
+    """The path of a dict whose keys collide once JSON turns them into strings ({1: .., "1": ..}),
+    which jsonb would silently collapse to one; None when there is none."""
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, Mapping):
+            if not all(type(k) is str for k in item):
+                seen: dict[str, object] = {}
+                for key in item:
+                    text = key if isinstance(key, str) else _json_key(key)
+                    if text in seen:
+                        return f"{where}: keys {seen[text]!r} and {key!r} are both the JSON key {text!r}"
+                    seen[text] = key
+            stack.extend(
+                (v, f"{where}[{k!r}]") for k, v in item.items() if isinstance(v, Mapping | list | tuple)
+            )
+        elif isinstance(item, list | tuple):
+            stack.extend(
+                (v, f"{where}[{i}]") for i, v in enumerate(item) if isinstance(v, Mapping | list | tuple)
+            )
+    return None
+
+
 def encode_json(arg: str, value: Any, max_bytes: int) -> str:
-    """`value` as compact JSON text that Postgres jsonb accepts, or InvalidInput."""
+    """`value` as compact JSON text that Postgres jsonb accepts, or InvalidInput.
+
+    Dict keys that are not str become strings by JSON's rules (1 -> "1", True -> "true",
+    None -> "null"), so they come back as strings. Two keys of one dict that become the same
+    string ({1: "a", "1": "b"}) are rejected: jsonb would silently keep only one of them.
+    """
     try:
         text = json.dumps(value, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
     except (TypeError, ValueError) as exc:
@@ -195,4 +239,7 @@ def encode_json(arg: str, value: Any, max_bytes: int) -> str:
         raise InvalidInput(f"{arg}: contains a lone surrogate, which is not valid UTF-8") from None
     if size > max_bytes:
         raise InvalidInput(f"{arg}: {size} bytes of JSON, more than max_payload_bytes={max_bytes}")
+    collision = _find_key_collision(value, arg)
+    if collision:
+        raise InvalidInput(f"{collision}; jsonb would keep only one")
     return text

@@ -209,3 +209,21 @@ def test_bad_constructor_options(db_url: str, installed: str, arg: str, kwargs: 
         Queue(db_url, schema=installed, **kwargs)
     with pytest.raises(InvalidInput, match=arg):
         AsyncQueue(db_url, schema=installed, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{1: "a", "1": "b"}, {"x": [{True: 1, "true": 2}]}, {None: 1, "null": 2}, {1.5: 1, "1.5": 2}],
+)
+def test_json_key_collisions_rejected(queue: Queue, q_rows: Any, payload: Any) -> None:
+    """Bug json-key-collision: {1: "a", "1": "b"} was stored as {"1": "b"} without a word."""
+    with pytest.raises(InvalidInput, match="payload"):
+        queue.enqueue("t", payload)
+    assert count_all_rows(q_rows) == 0
+
+
+def test_non_str_json_keys_become_strings(queue: Queue) -> None:
+    """Documented: non-str keys that do not collide follow JSON's rules and come back as strings."""
+    job_id = queue.enqueue("t", {1: "a", "2": "b", None: [{False: 0}]})
+    info = queue.job(job_id)
+    assert info is not None and info.payload == {"1": "a", "2": "b", "null": [{"false": 0}]}

@@ -27,6 +27,7 @@ from ringq.errors import (
     LeaseLost,
     MaintenanceBusy,
     NotInstalled,
+    PermissionDenied,
     PruneBlocked,
     RingqError,
     SchemaVersionMismatch,
@@ -238,6 +239,11 @@ def translate(exc: psycopg.Error) -> RingqError | None:
         return MaintenanceBusy(f"could not take a lock without waiting: {message}")
     if isinstance(exc, pg_errors.UndefinedFunction | pg_errors.InvalidSchemaName | pg_errors.UndefinedTable):
         return NotInstalled(f"ringq is not installed here ({message}); run ringq.install() first")
+    if isinstance(exc, pg_errors.InsufficientPrivilege):
+        return PermissionDenied(
+            f"{message}; the ringq runtime role needs the grants in docs/failure-behaviour.md "
+            "(prune needs TRUNCATE)"
+        )
     return None
 
 

@@ -52,3 +52,8 @@ class PruneBlocked(RingqError):
 
 class MaintenanceBusy(RingqError):
     """A maintenance step could not take its exclusive lock without waiting (NOWAIT / lock_timeout)."""
+
+
+class PermissionDenied(RingqError):
+    """The database role lacks a privilege the call needs (e.g. prune needs TRUNCATE on the
+    schema's tables); nothing was changed. The grants are in docs/failure-behaviour.md."""

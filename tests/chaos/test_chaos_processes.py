@@ -83,9 +83,17 @@ def test_sigkilled_workers_attempts_are_rescued_and_completed_once(
     sampler.start()
     bound = RESCUE_MARGIN + RESCUE_INTERVAL + ACQUIRE_INTERVAL + 2.0  # + slack for a loaded machine
     try:
-        time.sleep(2.0)
         for _ in range(kills):
             victim = procs.pop(rng.randrange(len(procs)))
+            # While work remains, kill only once the victim holds attempts: a process still
+            # importing on a loaded machine would make the kill prove nothing.
+            holding = time.monotonic() + 30
+            while (
+                not open_attempts_of(url, pg_schema, victim.pid)
+                and stats(url, pg_schema)["queued"] > 0
+                and time.monotonic() < holding
+            ):
+                time.sleep(0.05)
             victim.send_signal(signal.SIGKILL)
             victim.wait(timeout=10)
             time.sleep(0.3)  # claims it had in flight have committed or died with it

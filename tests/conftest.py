@@ -12,6 +12,16 @@ from psycopg import sql
 from ringq.embedded import database_url
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Registered here: pytest takes options only from the root conftest.
+    parser.addoption(
+        "--chaos-long",
+        action="store_true",
+        default=False,
+        help="run the long variants of tests/chaos (minutes per test); also RINGQ_CHAOS_LONG=1",
+    )
+
+
 @pytest.fixture(scope="session")
 def db_url() -> str:
     """`RINGQ_DATABASE_URL`, or an embedded PostgreSQL 18 started for this test process."""

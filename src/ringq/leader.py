@@ -39,6 +39,7 @@ PING = sql.SQL("SELECT 1")
 RINGS: tuple[Ring, ...] = ("queue", "claim")
 # Bound prune work per tick so one tick never monopolises the loop.
 MAX_PRUNES_PER_TICK = 8
+FAILURE_LOG_INTERVAL = 60.0  # a step that keeps failing is logged at most once per this
 
 
 class MaintenanceQueue(Protocol):
@@ -58,6 +59,7 @@ class TickReport:
     rotated: list[str] = field(default_factory=list)
     pruned: list[tuple[str, int]] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # steps that raised (logged, not raised)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class MaintenanceLeader:
         # monotonic time each step last ran; rotate starts "just ran" so a fresh leader does not
         # rotate immediately (every restart would otherwise shorten retention).
         self._last: dict[str, float] = {"rotate": time.monotonic()}
+        self._failure_logged: dict[str, float] = {}  # step -> when its failure was last logged
 
     # -- election -------------------------------------------------------------------------
     async def _try_acquire(self) -> bool:
@@ -139,6 +142,20 @@ class MaintenanceLeader:
             report.busy.append(step)
             log.debug("maintenance step deferred", extra={"step": step, "reason": str(exc)})
             return None
+        except psycopg.OperationalError:
+            raise  # the connection is gone: run() drops leadership and backs off
+        except Exception as exc:
+            # One broken step (e.g. PermissionDenied: prune without TRUNCATE) must not stall the
+            # others: it is reported and retried on its own schedule; logged once a minute per step.
+            report.failed.append(step)
+            now = time.monotonic()
+            last = self._failure_logged.get(step)
+            if last is None or now - last >= FAILURE_LOG_INTERVAL:
+                self._failure_logged[step] = now
+                log.error(
+                    "maintenance step failed", extra={"step": step, "error": f"{type(exc).__name__}: {exc}"}
+                )
+            return None
 
     async def tick(self, *, force: bool = False) -> TickReport:
         """One maintenance pass (the caller must be the leader). `force` runs every step now."""
@@ -172,7 +189,9 @@ class MaintenanceLeader:
                     report.rotated.append(ring)
                     log.info("rotated ring", extra={"ring": ring, "slot": got})
         if self.metrics is not None and (force or self._due("stats", s.stats_interval, now)):
-            self.metrics.set_queue_depths(queue_depths(await self.queue.stats()))
+            stats = await self._guarded("stats", report, self.queue.stats)
+            if stats is not None:
+                self.metrics.set_queue_depths(queue_depths(stats))
         return report
 
     # -- loop -----------------------------------------------------------------------------

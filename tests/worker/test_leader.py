@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Iterator
 
 import psycopg
+import pytest
 from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
 from worker_helpers import FAST_LEADER, eventually
 
 from ringq.aclient import AsyncQueue
 from ringq.clock import ManualClock, SystemClock
-from ringq.leader import MaintenanceLeader
+from ringq.leader import LeaderSettings, MaintenanceLeader
 from ringq.metrics import WorkerMetrics
 
 
@@ -95,5 +99,74 @@ def test_a_busy_rotation_is_deferred_not_raised(db_url: str, installed: str) -> 
                 report = await leader.tick(force=True)
             assert "rotate.queue" in report.busy and report.rotated == ["claim"]
             assert "queue" in (await leader.tick(force=True)).rotated  # retried later, it goes through
+
+    asyncio.run(main())
+
+
+@pytest.fixture
+def no_truncate_role(db_url: str, installed: str) -> Iterator[str]:
+    """A role with the runtime grants but not TRUNCATE, so every prune fails (PermissionDenied)."""
+    role = f"r_{uuid.uuid4().hex[:12]}"
+    ident, schema = sql.Identifier(role), sql.Identifier(installed)
+    with psycopg.connect(db_url, autocommit=True) as su:
+        su.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(ident))
+        for grant in (
+            "GRANT USAGE ON SCHEMA {s} TO {r}",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}",
+            "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
+            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {s} TO {r}",
+        ):
+            su.execute(sql.SQL(grant).format(s=schema, r=ident))
+    yield role
+    with psycopg.connect(db_url, autocommit=True) as su:
+        su.execute(sql.SQL("DROP OWNED BY {}").format(ident))
+        su.execute(sql.SQL("DROP ROLE {}").format(ident))
+
+
+def _pool_as(db_url: str, role: str) -> AsyncConnectionPool:
+    async def as_role(conn: psycopg.AsyncConnection) -> None:
+        await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+
+    return AsyncConnectionPool(
+        db_url, min_size=1, max_size=2, kwargs={"autocommit": True}, configure=as_role, open=False
+    )
+
+
+def test_a_failing_step_does_not_stall_the_others(db_url: str, installed: str, no_truncate_role: str) -> None:
+    """Request maintenance-privileges-and-leader §2: prune raising PermissionDenied every tick used to
+    abort the tick and back the whole loop off to 30 s, delaying promote and rescue with it."""
+
+    async def main() -> None:
+        async with _pool_as(db_url, no_truncate_role) as pool:
+            clock = ManualClock(SystemClock().now())
+            queue = AsyncQueue(pool, schema=installed, clock=clock)
+            leader = MaintenanceLeader(queue, db_url, schema=installed)
+            await leader.tick(force=True)  # rotates both rings: slot 0 sealed, prunable
+            await queue.enqueue("t", None, delay=10)
+            clock.advance(11)
+            report = await leader.tick(force=True)
+            assert {"prune.queue", "prune.claim"} <= set(report.failed)
+            assert report.promoted == 1  # promote ran, and rotate still ran after the failed prunes
+            assert report.rotated == ["queue", "claim"]
+
+            # The loop: prune keeps failing, yet promote stays on its 50 ms schedule.
+            settings = LeaderSettings(
+                interval=0.05, prune_interval=0.05, rotate_interval=3600, acquire_interval=0.1
+            )
+            real = AsyncQueue(pool, schema=installed)
+            looping = MaintenanceLeader(real, db_url, schema=installed, settings=settings)
+            task = asyncio.create_task(looping.run())
+            try:
+                await asyncio.sleep(1.5)  # many failing prunes (the old backoff would be >= 1.6 s now)
+                job_id = await real.enqueue("t", None, delay=0.05)
+
+                async def promoted() -> bool:
+                    info = await real.job(job_id)
+                    return info is not None and info.state == "queued"
+
+                await eventually(promoted, 0.6, "promoted on schedule despite failing prunes")
+            finally:
+                looping.stop()
+                await task
 
     asyncio.run(main())

@@ -13,7 +13,7 @@ from ringq.cli import main
 from ringq.cli.app import _plugin
 from ringq.client import Queue
 from ringq.install import install
-from ringq.types import Failure
+from ringq.types import Failure, Job
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/postgres"
 SAMPLE_APP_DIR = Path(__file__).parents[1] / "worker"
@@ -231,3 +231,30 @@ def test_verify_lists_steps_rejects_unknown_ones_and_runs_the_demo(
 
 def test_a_missing_plugin_module_is_skipped() -> None:
     assert _plugin("ringq.no_such_plugin_module") is None
+
+
+# -- doctor (plugged in from ringq.doctor) ----------------------------------------------------
+
+
+def test_doctor_is_a_ringq_command_clean_on_a_used_schema(
+    capsys: pytest.CaptureFixture[str], db_url: str, queue: Queue, installed: str
+) -> None:
+    ids = queue.enqueue_many([Job("t", i) for i in range(3)])
+    [first, *_] = queue.claim(worker="w", limit=2)
+    queue.complete(first.job_id, first.run_lease, {"ok": True})
+    code, out, err = run(capsys, "doctor", "--json", "--database-url", db_url, "--schema", installed)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["schema"] == installed and report["ok"] is True and report["violated"] == []
+    checked = {c["invariant"] for c in report["checks"]}
+    assert {"NoLostJob", "SingleOpenAttempt", "PruneSafety", "ClaimOrder", "CountersMatch"} <= checked
+    assert all(c["ok"] and c["rows"] == [] for c in report["checks"])
+    assert len(ids) == 3
+
+
+def test_doctor_on_a_schema_without_ringq_is_one_line_and_non_zero(
+    capsys: pytest.CaptureFixture[str], db_url: str, schema: str
+) -> None:
+    code, _, err = run(capsys, "doctor", "--database-url", db_url, "--schema", schema)
+    assert code != 0
+    assert_one_line_error(err, "not installed")

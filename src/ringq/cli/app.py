@@ -24,7 +24,7 @@ from ringq.errors import JobNotFound, NotInstalled, RingqError
 from ringq.logs import configure, unconfigure
 
 # Optional subcommand groups owned by other packages: module path -> `register(subparsers)`.
-PLUGINS = ("ringq.model.cli",)
+PLUGINS = ("ringq.model.cli", "ringq.doctor")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -5,6 +5,9 @@
 --   (hashtext(schema), 1) queue ring: writers of the current queue slot hold it SHARED,
 --   (hashtext(schema), 2) claim ring: claim holds it SHARED; rotate takes either EXCLUSIVE,
 --   so a row is only ever appended to a slot that is still open when its writer commits.
+-- NOTIFY (last, lock order step 6): a writer that makes a row claimable now runs
+--   pg_notify('ringq_' || md5(schema), '') unless the setting ringq.notify is 'off'; its
+--   cluster-wide lock is taken at commit, after every lock above.
 
 -- Exponential backoff with jitter; p_backoff = ARRAY[base, factor, cap, jitter] (see backoff.py).
 CREATE FUNCTION {schema}.backoff_delay(p_attempt integer, p_backoff float8[])
@@ -44,6 +47,11 @@ BEGIN
                                 attempt, max_attempts, enqueued_at, dedup_key)
     VALUES (v_slot, p_job_id, p_lane, v_seq, p_queue, p_priority, p_task, p_payload,
             p_attempt, p_max_attempts, p_now, p_dedup_key);
+    -- Wake LISTENing workers (per row, but NOTIFY folds identical notifications of one
+    -- transaction into one); taken last, its cluster-wide lock at commit.
+    IF current_setting('ringq.notify', true) IS DISTINCT FROM 'off' THEN
+        PERFORM pg_notify('ringq_' || md5({schema_name}), '');
+    END IF;
 END
 $$;
 

@@ -6,8 +6,12 @@
 -- Lock order: (1) advisory: queue ring SHARED, then dedup keys in hash order
 --             (2) ring_state read (no row lock)  (3) missing lanes created in (queue, priority)
 --             order, then lanes rows FOR UPDATE in lane_id order
---             (4) ready insert  (5) deferred / dedup rows.
+--             (4) ready insert  (5) deferred / dedup rows
+--             (6) pg_notify, once per statement (its cluster-wide lock is taken at commit,
+--             after every lock above).
 -- The lane row lock is held until commit (ADR 0001): lane_seq order = commit order.
+-- NOTIFY wakes LISTENing workers (Worker(listen=True)) on 'ringq_' || md5(schema) when a row
+-- became claimable now; off when the setting ringq.notify is 'off' (ALTER ROLE ... SET).
 CREATE FUNCTION {schema}.enqueue(
     p_now timestamptz, p_tasks text[], p_queues text[], p_priorities integer[], p_payloads text[],
     p_max_attempts integer[], p_run_ats timestamptz[], p_dedup_keys text[])
@@ -94,6 +98,14 @@ BEGIN
     WHERE t.nw AND t.k IS NOT NULL
     ON CONFLICT (queue, dedup_key) DO UPDATE SET job_id = EXCLUDED.job_id;
 
+    -- Wake LISTENing workers: ONE pg_notify per statement, never per row, and only when a row
+    -- became claimable now (deferred rows are announced by promote). Committing notifiers
+    -- serialise on a cluster-wide lock at commit: one per statement keeps that per transaction.
+    IF current_setting('ringq.notify', true) IS DISTINCT FROM 'off'
+       AND EXISTS (SELECT 1 FROM unnest(p_run_ats, v_new) AS t(ra, nw)
+                   WHERE t.nw AND (t.ra IS NULL OR t.ra <= p_now)) THEN
+        PERFORM pg_notify('ringq_' || md5({schema_name}), '');
+    END IF;
     RETURN v_ids;
 END
 $$;

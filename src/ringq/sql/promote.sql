@@ -3,7 +3,9 @@
 --
 -- Lock order: (1) advisory: queue ring SHARED  (3) missing lanes created in (queue, priority)
 --             order, then lanes FOR UPDATE in lane_id order
---             (4) ready insert  (5) deferred delete (a row cancelled meanwhile is skipped).
+--             (4) ready insert  (5) deferred delete (a row cancelled meanwhile is skipped)
+--             (6) pg_notify when a row moved (cluster-wide notify lock at commit; off when
+--             ringq.notify = 'off').
 CREATE FUNCTION {schema}.promote(p_now timestamptz, p_limit integer)
 RETURNS integer
 LANGUAGE plpgsql AS $$
@@ -50,6 +52,9 @@ BEGIN
         RETURNING 1
     )
     SELECT count(*) INTO v_n FROM ins;
+    IF v_n > 0 AND current_setting('ringq.notify', true) IS DISTINCT FROM 'off' THEN
+        PERFORM pg_notify('ringq_' || md5({schema_name}), '');
+    END IF;
     RETURN v_n;
 END
 $$;

@@ -135,3 +135,40 @@ def test_a_sigkilled_workers_attempts_are_rescued_after_their_lease_and_complete
     assert rescued[0][0] == open_at_kill
     done = completed_closures(db_url, installed)
     assert sorted(done) == sorted(ids) and set(done.values()) == {1}
+
+
+def test_cli_worker_listen_picks_jobs_up_on_notify_not_the_poll(db_url: str, installed: str) -> None:
+    """`ringq worker --listen`: with a 30 s poll, an idle worker still takes a new job at once,
+    woken by the NOTIFY that enqueue (and promote) now issue."""
+    queue = Queue(db_url, schema=installed)
+    proc = start_worker(
+        db_url,
+        installed,
+        "--poll-interval",
+        "30",
+        "--listen",
+        "--listen-poll-interval",
+        "30",
+        "--no-maintenance",
+    )
+    try:
+        first = queue.enqueue("noop", None)
+        wait_for(lambda: _state(queue, first) == "completed", 30, "the first job completed")
+        for _ in range(3):
+            time.sleep(1.0)  # idle: the next poll is ~30 s away
+            job_id = queue.enqueue("noop", None)
+            t0 = time.monotonic()
+            wait_for(lambda j=job_id: _state(queue, j) == "completed", 10, "woken by NOTIFY")  # type: ignore[misc]
+            assert time.monotonic() - t0 < 5.0
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err.decode()
+        assert b"Traceback" not in err
+    finally:
+        proc.kill()
+        queue.close()
+
+
+def _state(queue: Queue, job_id: int) -> str | None:
+    info = queue.job(job_id)
+    return None if info is None else info.state

@@ -67,6 +67,8 @@ async def _serve(args: argparse.Namespace, url: str, registry: Registry) -> int:
             concurrency=args.concurrency,
             lease=args.lease,
             poll_interval=args.poll_interval,
+            listen=args.listen,
+            listen_poll_interval=args.listen_poll_interval,
             maintenance=not args.no_maintenance,
             leader_settings=LeaderSettings(rotate_interval=args.rotate_interval),
             conninfo=url,
@@ -113,6 +115,18 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--concurrency", type=positive_int, default=10)
     p.add_argument("--lease", type=positive_float, default=30.0, help="attempt lease in seconds (default 30)")
     p.add_argument("--poll-interval", type=positive_float, default=0.5)
+    p.add_argument(
+        "--listen",
+        action="store_true",
+        help="also wake on NOTIFY (dedicated, health-checked LISTEN connection; "
+        "the poll stays on as the fallback)",
+    )
+    p.add_argument(
+        "--listen-poll-interval",
+        type=positive_float,
+        default=None,
+        help="idle poll while the LISTEN connection is healthy (default: --poll-interval)",
+    )
     p.add_argument("--shutdown-timeout", type=positive_float, default=30.0, help="drain deadline on SIGTERM")
     p.add_argument(
         "--rotate-interval",

@@ -166,18 +166,19 @@ def test_wrong_container_types_are_invalid_input(queue: Queue, q_rows: Any) -> N
     """Bug non-sequence-args: ValueError/TypeError/AttributeError from unpacking and iteration."""
     queue.enqueue("t")
     [job] = queue.claim(worker="w")
+    untyped: Any = queue  # the wrong types are the point
     attempt = (job.job_id, job.run_lease)
     cases: list[tuple[Any, str]] = [
-        (lambda: queue.heartbeat([(1,)]), "attempts"),
-        (lambda: queue.heartbeat("ab"), "attempts"),
-        (lambda: queue.heartbeat(5), "attempts"),
-        (lambda: queue.heartbeat([attempt], progress=[1]), "progress"),
-        (lambda: queue.complete_many(None), "items"),
-        (lambda: queue.complete_many(5), "items"),
-        (lambda: queue.fail_many(None), "items"),
-        (lambda: queue.dlq_retry(5), "job_ids"),
-        (lambda: queue.dlq_retry("12"), "job_ids"),
-        (lambda: queue.dlq_purge(5), "job_ids"),
+        (lambda: untyped.heartbeat([(1,)]), "attempts"),
+        (lambda: untyped.heartbeat("ab"), "attempts"),
+        (lambda: untyped.heartbeat(5), "attempts"),
+        (lambda: untyped.heartbeat([attempt], progress=[1]), "progress"),
+        (lambda: untyped.complete_many(None), "items"),
+        (lambda: untyped.complete_many(5), "items"),
+        (lambda: untyped.fail_many(None), "items"),
+        (lambda: untyped.dlq_retry(5), "job_ids"),
+        (lambda: untyped.dlq_retry("12"), "job_ids"),
+        (lambda: untyped.dlq_purge(5), "job_ids"),
     ]
     for call, arg in cases:
         with pytest.raises(InvalidInput, match=arg):

@@ -158,7 +158,7 @@ def test_cli_worker_listen_picks_jobs_up_on_notify_not_the_poll(db_url: str, ins
             time.sleep(1.0)  # idle: the next poll is ~30 s away
             job_id = queue.enqueue("noop", None)
             t0 = time.monotonic()
-            wait_for(lambda j=job_id: _state(queue, j) == "completed", 10, "woken by NOTIFY")  # type: ignore[misc]
+            wait_for(lambda j=job_id: _state(queue, j) == "completed", 10, "woken by NOTIFY")
             assert time.monotonic() - t0 < 5.0
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)

@@ -307,3 +307,43 @@ def test_progress_the_database_rejects_does_not_cost_the_lease(db_url: str, inst
             assert worker.metrics.value("attempts_rescued_total") == 0
 
     asyncio.run(main())
+
+
+def test_idle_wait_starts_at_two_ms_and_doubles_up_to_the_poll() -> None:
+    from ringq.worker.runtime import idle_wait
+
+    assert [idle_wait(n, 0.5) for n in range(4)] == [0.002, 0.004, 0.008, 0.016]
+    assert idle_wait(8, 0.5) == 0.5  # 0.512 capped
+    assert idle_wait(10_000, 0.5) == 0.5  # no overflow however long the queue stays idle
+
+
+def test_a_job_enqueued_soon_after_a_short_claim_is_not_left_for_a_whole_poll(
+    db_url: str, installed: str
+) -> None:
+    # A short claim used to mean a full `poll_interval` of sleep, so a claim that came back empty
+    # because an enqueue held its lane locked starved the worker (seen in scripts/bench.py).
+    registry = Registry()
+
+    @registry.task("t")
+    async def t(ctx: JobContext) -> None:
+        return None
+
+    async def main() -> None:
+        async with AsyncQueue(db_url, schema=installed) as queue:
+            worker = make_worker(queue, registry, poll_interval=5.0, maintenance=False)
+            task = asyncio.create_task(worker.run())
+            try:
+                await asyncio.sleep(0.2)  # the worker's first claims come back empty
+                started = time.monotonic()
+                job_id = await queue.enqueue("t")
+
+                async def done() -> bool:
+                    return await states(queue, [job_id]) == ["completed"]
+
+                await eventually(done, 4.5, "job completed before one poll_interval passed")
+                assert time.monotonic() - started < 4.5
+            finally:
+                await worker.stop(5.0)
+                await task
+
+    asyncio.run(main())

@@ -6,7 +6,9 @@ attempt is still heartbeated while buffered) → one `complete_many`/`fail_many`
 attempt cancelled locally (lease lost, or still running at the shutdown deadline) writes nothing:
 it stays open in the database and maintenance rescues it after its deadline.
 
-Waking up: a bounded poll (`poll_interval`) when a claim came back short, always. With
+Waking up: after a short claim the loop waits 2 ms, doubling with each empty claim in a row up to
+the bounded poll (`poll_interval`), always. (A claim skips lanes an uncommitted enqueue has locked,
+so a short claim does not mean an empty queue.) With
 `listen=True` a dedicated, health-checked LISTEN connection (`wakeup.Listener`) also wakes the
 claim loop the moment an enqueue notifies; while that listener is dead (server restart, killed
 backend) the poll carries on alone, so a dead wakeup path costs latency up to the poll interval,
@@ -74,13 +76,28 @@ class StopReport:
     seconds: float
 
 
+_FIRST_IDLE_WAIT = 0.002
+
+
+def idle_wait(empty_claims: int, cap: float) -> float:
+    """How long to wait after a short claim that followed `empty_claims` empty ones in a row:
+    2 ms, doubling, up to `cap`.
+
+    A claim can come back short while work is queued: it skips lanes whose row lock an enqueuing
+    transaction holds until it commits. Retrying soon catches the gap between such commits; a
+    queue that stays idle still settles at the bounded poll `cap`.
+    """
+    return min(cap, _FIRST_IDLE_WAIT * 2 ** min(empty_claims, 30))
+
+
 class Worker:
     """Runs the handlers of `registry` for jobs claimed from `queue`.
 
     concurrency     attempts running at once; claims ask for at most the free slots
     claim_batch     cap on one claim (default: concurrency)
     lease           seconds an attempt is ours without a heartbeat; heartbeats run every lease/3
-    poll_interval   idle wait after a claim came back short
+    poll_interval   longest idle wait after a claim came back short (the wait starts at 2 ms
+                    and doubles with each empty claim in a row, see `idle_wait`)
     flush_interval  how long a finished attempt may wait to be batched with others
     flush_batch     flush at once when this many closures are buffered
     maintenance     campaign for the maintenance leadership (promote/rescue/rotate/prune)
@@ -237,6 +254,7 @@ class Worker:
     # -- claiming -------------------------------------------------------------------------
     async def _claim_loop(self) -> None:
         failures = 0
+        short = 0  # consecutive empty claims: the idle wait grows with them
         while not self._stopping.is_set():
             free = self.concurrency - len(self._running)
             if free <= 0:
@@ -267,7 +285,11 @@ class Worker:
             for job in jobs:
                 self._start(job)
             if len(jobs) < limit:
-                await self._wait(self._nudge, self._idle_poll())
+                # Only empty claims grow the wait: a partly filled one means work is flowing.
+                short = short + 1 if not jobs else 0
+                await self._wait(self._nudge, idle_wait(short, self._idle_poll()))
+            else:
+                short = 0
 
     def _idle_poll(self) -> float:
         """The bounded poll: relaxed only while the LISTEN connection is known to be healthy."""

@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: verify test lint typecheck install clean
+.PHONY: verify test lint typecheck install clean bench-setup bench
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -29,5 +29,12 @@ test: $(STAMP) lint typecheck
 verify: $(STAMP)
 	$(BIN)/ringq verify
 
+# Benchmarks (not part of `make test`): peers live in their own venv, .venv-bench.
+bench-setup:
+	$(PY) scripts/bench.py --setup
+
+bench: bench-setup
+	.venv-bench/bin/python scripts/bench.py --quick
+
 clean:
-	rm -rf $(VENV) .ringq .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-bench bench-results .ringq .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -172,3 +172,25 @@ def test_cli_worker_listen_picks_jobs_up_on_notify_not_the_poll(db_url: str, ins
 def _state(queue: Queue, job_id: int) -> str | None:
     info = queue.job(job_id)
     return None if info is None else info.state
+
+
+def test_ringq_maintain_runs_maintenance_alone_and_stops_on_sigterm(db_url: str, installed: str) -> None:
+    """Request maintenance-privileges-and-leader §3: a maintenance-only process (workers then run
+    with --no-maintenance): it promotes due deferred jobs and rescues expired attempts, claims none."""
+    queue = Queue(db_url, schema=installed)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
+    argv = [*RINGQ, "maintain", "--database-url", db_url, "--schema", installed, "--interval", "0.1"]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deferred = queue.enqueue("noop", None, delay=0.5)
+        queue.enqueue("noop", None)
+        [held] = queue.claim(worker="gone", limit=1, lease=0.5)
+        wait_for(lambda: _state(queue, deferred) == "queued", 30, "the deferred job promoted")
+        wait_for(lambda: _state(queue, held.job_id) != "running", 30, "the expired attempt rescued")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err.decode()
+        assert b"Traceback" not in err and b"maintenance process stopped" in err
+    finally:
+        proc.kill()
+        queue.close()

@@ -80,6 +80,44 @@ async def _serve(args: argparse.Namespace, url: str, registry: Registry) -> int:
     return 0 if report is None or report.unflushed == 0 else 1
 
 
+async def _maintain(args: argparse.Namespace, url: str) -> int:
+    """Run the maintenance leader alone (no registry, no claims) until SIGTERM/SIGINT."""
+    import signal
+
+    from ringq.aclient import AsyncQueue
+    from ringq.leader import LeaderSettings, MaintenanceLeader
+
+    queue = AsyncQueue(url, schema=args.schema)
+    try:
+        leader = MaintenanceLeader(
+            queue,
+            url,
+            schema=args.schema,
+            settings=LeaderSettings(interval=args.interval, rotate_interval=args.rotate_interval),
+            name="maintain",
+        )
+        loop = asyncio.get_running_loop()
+        signals = (signal.SIGTERM, signal.SIGINT)
+        for sig in signals:
+            loop.add_signal_handler(sig, leader.stop)
+        try:
+            log.info("maintenance process started", extra={"schema": args.schema})
+            await leader.run()
+        finally:
+            for sig in signals:
+                loop.remove_signal_handler(sig)
+        log.info("maintenance process stopped")
+    finally:
+        await queue.close()
+    return 0
+
+
+def cmd_maintain(args: argparse.Namespace) -> int:
+    url = resolve_url(args.database_url)
+    require_installed(url, args.schema)
+    return asyncio.run(_maintain(args, url))
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     registry = load_registry(args.app)
     url = resolve_url(args.database_url)
@@ -138,3 +176,19 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
     p.add_argument("--log-json", action="store_true", help="JSON-lines logs")
     p.set_defaults(func=cmd_worker)
+
+    m = subparsers.add_parser(
+        "maintain",
+        parents=[common],
+        help="run only maintenance (promote, rescue, rotate, prune) under a role with TRUNCATE; "
+        "run the workers with --no-maintenance",
+    )
+    m.add_argument("--interval", type=positive_float, default=1.0, help="promote/rescue period (default 1)")
+    m.add_argument(
+        "--rotate-interval",
+        type=positive_float,
+        default=600.0,
+        help="ring rotation period in seconds; results are kept ~(slots-1) x this (default 600)",
+    )
+    m.add_argument("--log-json", action="store_true", help="JSON-lines logs")
+    m.set_defaults(func=cmd_maintain)

@@ -10,6 +10,10 @@ import pytest
 from psycopg import sql
 
 from ringq.embedded import database_url
+from stateful.profiles import register as register_stateful_profiles
+
+# `--hypothesis-profile=deep|mutants` (tests/ is on sys.path while this conftest loads).
+register_stateful_profiles()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -53,3 +53,19 @@ def verify_stateful(ctx: VerifyContext) -> StepOutcome:
     )
     tail = [ln for ln in proc.stdout.splitlines() if ln.strip()][-1:] or ["(no output)"]
     return StepOutcome(proc.returncode == 0, tail[0], {"returncode": proc.returncode})
+
+
+@step(
+    "mutants", "every injected bug (ringq.faults) is caught by its witness; the baseline is clean", order=70
+)
+def verify_mutants(ctx: VerifyContext) -> StepOutcome:
+    from ringq.faults import run_mutants
+
+    results = run_mutants(database_url=ctx.database_url, search=False)
+    wrong = [r.mutant for r in results if not r.ok]
+    mutants = [r for r in results if not r.expected_clean]
+    caught = sum(1 for r in mutants if r.caught)
+    summary = f"{caught}/{len(mutants)} mutants caught, baseline {'clean' if results[0].ok else 'NOT clean'}"
+    if wrong:
+        summary += f"; wrong: {', '.join(wrong)}"
+    return StepOutcome(not wrong, summary, {"mutants": [r.as_dict() for r in results]})

@@ -112,8 +112,14 @@ class EmbeddedPostgres:
                         p = Path(root) / name
                         p.chmod(p.stat().st_mode | 0o044 | (0o011 if p.is_dir() else 0))
         self._pg(
-            "initdb", "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-            "--encoding=UTF8", "--no-sync",
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
         )
 
     def start(self) -> str:
@@ -130,8 +136,17 @@ class EmbeddedPostgres:
         }
         o = " ".join(f"-c {k}={v}" for k, v in opts.items())
         self._pg(
-            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.data_dir / "server.log"),
-            "-o", o, "-w", "-t", "60", "start",
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.data_dir / "server.log"),
+            "-o",
+            o,
+            "-w",
+            "-t",
+            "60",
+            "start",
         )
         atexit.register(self.stop)
         return self.url

@@ -34,6 +34,9 @@ def check_schema(schema: object) -> str:
             f"schema: {schema!r} is not a valid schema name (letters, digits, '_', at most 63 chars, "
             "not starting with a digit)"
         )
+    # PostgreSQL reserves the pg_ prefix for system schemas; information_schema is the standard's.
+    if schema.startswith("pg_") or schema == "information_schema":
+        raise InvalidInput(f"schema: {schema!r} is a name PostgreSQL reserves for system schemas")
     return schema
 
 

@@ -92,7 +92,9 @@ def test_queue_on_missing_or_foreign_schema(db_url: str, conn: psycopg.Connectio
         q.close()
 
 
-@pytest.mark.parametrize("bad", ["", "1abc", "a-b", 'x"; drop', "a" * 64, None])
+@pytest.mark.parametrize(
+    "bad", ["", "1abc", "a-b", 'x"; drop', "a" * 64, None, "pg_catalog", "pg_ringq", "information_schema"]
+)
 def test_bad_schema_names_rejected(conn: psycopg.Connection, bad: object) -> None:
     with pytest.raises(InvalidInput, match="schema"):
         install(conn, bad)  # type: ignore[arg-type]

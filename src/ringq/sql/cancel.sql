@@ -83,6 +83,12 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'RQ003', MESSAGE = 'job ' || p_job_id
                 || ' is already terminal (' || v_outcome || ')', HINT = v_outcome;
         END IF;
+        -- Traces but no place: it moved between our reads (a rescue or retry committed after we
+        -- looked in `deferred`). Look again rather than call a live job unknown.
+        IF EXISTS (SELECT 1 FROM {schema}.claims cl WHERE cl.job_id = p_job_id)
+           OR EXISTS (SELECT 1 FROM {schema}.ready rr WHERE rr.job_id = p_job_id) THEN
+            CONTINUE;
+        END IF;
         RAISE EXCEPTION USING ERRCODE = 'RQ004', MESSAGE = 'job ' || p_job_id || ' not found';
     END LOOP;
     RAISE EXCEPTION USING ERRCODE = '40001',

@@ -107,6 +107,18 @@ SCENARIOS: dict[str, list[object]] = {
         Rescue(),
         Claim("w2", limit=2),
     ],
+    # deep-profile finding: the rescued retry is cancelled, then its queue slot is pruned (with the
+    # terminal row); the rescued attempt stays in the claim ring — pruned history, not a lost job
+    "cancelled_retry_slot_pruned": [
+        Enqueue(1),
+        Claim("w1"),
+        Tick(31.0),
+        Rescue(),
+        Rotate("queue"),
+        Cancel(0),
+        Claim("w1"),
+        Prune("queue"),
+    ],
     # cancel a job queued behind a live one
     "cancel_behind_live_job": [Enqueue(2), Cancel(1), Claim("w1"), Claim("w2")],
     # fail with retry, then promote and finish

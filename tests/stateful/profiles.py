@@ -42,4 +42,8 @@ def chosen() -> settings:
     name = os.environ.get("RINGQ_STATEFUL_PROFILE") or settings.get_current_profile_name()
     if name not in PROFILES:
         name = "ci"
-    return settings(**COMMON, **PROFILES[name])
+    values = dict(PROFILES[name])
+    # long soaks: RINGQ_STATEFUL_EXAMPLES=5000 with the deep profile runs until that many examples
+    if os.environ.get("RINGQ_STATEFUL_EXAMPLES"):
+        values["max_examples"] = int(os.environ["RINGQ_STATEFUL_EXAMPLES"])
+    return settings(**COMMON, **values)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import pickle
+import tempfile
 import time
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from tlacheck.builtin.compiler import _truth
+from tlacheck.builtin.fingerprint import fingerprint
 from tlacheck.builtin.model import Model
 from tlacheck.builtin.runtime import Ctx, PDict, normalize
-from tlacheck.builtin.values import FV, EvalError, render, vkey
+from tlacheck.builtin.values import FV, EvalError, render
 from tlacheck.canonical import ModelValue
 from tlacheck.result import CheckResult, TraceStep
 
@@ -28,10 +32,11 @@ class Progress:
 
 @dataclass
 class Graph:
-    """The explored behaviour graph (kept only when liveness must be checked)."""
+    """The explored behaviour graph (kept only when liveness must be checked); node i is the
+    Explorer's state index i."""
 
     states: list[State] = field(default_factory=list)
-    index: dict[Any, int] = field(default_factory=dict)
+    index: dict[int, int] = field(default_factory=dict)  # fingerprint -> node
     succ: list[set[int]] = field(default_factory=list)
     parent: list[int] = field(default_factory=list)
     init: list[int] = field(default_factory=list)
@@ -46,8 +51,65 @@ class Violation(Exception):
         self.message = message
 
 
+class Frontier:
+    """One BFS level of (index, state) pairs in discovery order.
+
+    Only a bounded number of full states is held in memory: beyond `limit` the buffered
+    states are pickled to an anonymous temporary file in chunks and read back, chunk by
+    chunk, when the level is explored. (Sub-values shared between the states of a chunk stay
+    shared; fingerprints cached on values survive the round trip.)
+    """
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self.buf: list[tuple[int, State]] = []
+        self.n = 0
+        self.file: Any = None
+        self.chunks = 0
+
+    def append(self, item: tuple[int, State]) -> None:
+        self.buf.append(item)
+        self.n += 1
+        if len(self.buf) >= self.limit:
+            if self.file is None:
+                self.file = tempfile.TemporaryFile(prefix="tlacheck-frontier-")
+            pickle.dump(self.buf, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+            self.chunks += 1
+            self.buf = []
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[tuple[int, State]]:
+        f = self.file
+        if f is not None:
+            f.seek(0)
+            for _ in range(self.chunks):
+                chunk: list[tuple[int, State]] = pickle.load(f)
+                yield from chunk
+            f.close()
+            self.file = None
+            self.chunks = 0
+        yield from self.buf
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
 class Explorer:
-    def __init__(self, model: Model, keep_graph: bool = False) -> None:
+    """Breadth-first exploration that stores 64-bit fingerprints, not states.
+
+    Memory: `seen` (a set of fingerprints), `fps`/`parents` (8 + 4 bytes per distinct state,
+    in discovery order: the parent's index, -1 for initial states) and the current and next
+    BFS levels' full states (`Frontier`, spilled to disk beyond `spill_limit`). A
+    counterexample is rebuilt by re-executing Init/Next from the initial states and picking,
+    at each step, the successor whose fingerprint is the next one on the parent chain.
+    Liveness checking (and `explore()`) additionally keep the behaviour graph (`Graph`).
+    """
+
+    def __init__(self, model: Model, keep_graph: bool = False, spill_limit: int = 100_000) -> None:
         self.m = model
         self.vars = model.variables
         self.nvars = len(self.vars)
@@ -55,10 +117,19 @@ class Explorer:
         self.graph = Graph()
         self.generated = 0
         self.depth = 0
-        self.seen: dict[Any, Any] = {}  # key -> parent key (None for initial states)
+        self.seen: set[int] = set()
+        self.fps = array("q")
+        self.parents = array("i")
         self.queue_len = 0
+        self.spill_limit = spill_limit
         self._perm_caches: list[dict[Any, Any]] = [{} for _ in range(max(1, len(model.symmetry or ())))]
-        self._vkey_cache: dict[Any, Any] = {}
+        self._keyf: Callable[[State], int]
+        if model.view is not None:
+            self._keyf = self._key_view
+        elif model.symmetry:
+            self._keyf = self._key_symmetry
+        else:
+            self._keyf = self._key_plain
 
     # ------------------------------------------------------------ state helpers
 
@@ -95,29 +166,39 @@ class Explorer:
         self.m.next(c, {}, self._collect(c, target, out))
         return out
 
-    def key(self, st: State) -> Any:
-        m = self.m
-        if m.view is not None:
-            return m.view(Ctx(self.sdict(st)), {})
-        if m.symmetry:
-            # m.symmetry is a group (closed under composition), so any function of the orbit
-            # is a canonical key: the permuted state with the least hash, ties by value order.
-            caches = self._perm_caches
-            if len(caches[0]) > 200_000:
-                for cache in caches:
-                    cache.clear()
-            cands = [
-                tuple([_permute(v, p, cache) for v in st])
-                for p, cache in zip(m.symmetry, caches, strict=True)
-            ]
-            hs = [hash(x) for x in cands]
-            lo = min(hs)
-            best = [x for x, h in zip(cands, hs, strict=True) if h == lo]
-            if len(best) == 1 or all(b == best[0] for b in best):
-                return best[0]
-            kc = self._vkey_cache
-            return min(best, key=lambda t: tuple([_ckey(v, kc) for v in t]))
-        return st
+    def key(self, st: State) -> int:
+        """The fingerprint a state is stored under (VIEW and SYMMETRY applied), signed 64-bit."""
+        return self._keyf(st)
+
+    def _key_plain(self, st: State) -> int:
+        return hash(tuple([fingerprint(x) for x in st]))
+
+    def _key_view(self, st: State) -> int:
+        assert self.m.view is not None
+        return hash((fingerprint(self.m.view(Ctx(self.sdict(st)), {})),))
+
+    def _key_symmetry(self, st: State) -> int:
+        # m.symmetry is a group (closed under composition), so the least fingerprint over the
+        # orbit is a function of the orbit: the same canonical choice TLC makes.
+        caches = self._perm_caches
+        assert self.m.symmetry is not None
+        if len(caches[0]) > 200_000:
+            for cache in caches:
+                cache.clear()
+        best: int | None = None
+        for p, cache in zip(self.m.symmetry, caches, strict=True):
+            h = hash(tuple([fingerprint(_permute(v, p, cache)) for v in st]))
+            if best is None or h < best:
+                best = h
+        assert best is not None
+        return best
+
+    def add(self, fp: int, parent: int) -> int:
+        """Record a new distinct state; returns its index (discovery order)."""
+        self.seen.add(fp)
+        self.fps.append(fp)
+        self.parents.append(parent)
+        return len(self.fps) - 1
 
     def _holds(self, f: Any, c: Ctx, env: dict[str, Any], what: str) -> bool:
         return _truth(f(c, env), what)
@@ -127,6 +208,21 @@ class Explorer:
             if not self._holds(f, c, {}, "CONSTRAINT"):
                 return False
         return True
+
+    def action_ok(self, sdict: dict[str, Any], t: State, label: str) -> bool:
+        """Check action properties on the step to t (raise Violation without a trace prefix:
+        the caller completes it); False if an ACTION_CONSTRAINT excludes the step."""
+        m = self.m
+        ca = Ctx(sdict, self.sdict(t))
+        for name, f, env in m.action_props:
+            if not self._holds(f, ca, env, f"action property {name}"):
+                raise Violation(
+                    "action_property_violated",
+                    name,
+                    [TraceStep(self.render_state(t), label or "Next")],
+                    f"Action property {name} is violated",
+                )
+        return all(self._holds(f, ca, {}, "ACTION_CONSTRAINT") for _, f in m.action_constraints)
 
     def check_state(self, st: State, c: Ctx) -> tuple[str, str] | None:
         for name, f in self.m.invariants:
@@ -139,37 +235,86 @@ class Explorer:
 
     # ------------------------------------------------------------ traces
 
-    def trace_to(self, k: Any, last: State | None = None) -> list[TraceStep]:
-        chain = []
-        cur = k
-        while cur is not None:
-            chain.append(cur)
-            cur = self.seen[cur]
-        chain.reverse()
+    def chain(self, idx: int) -> list[int]:
+        out = []
+        while idx >= 0:
+            out.append(self.fps[idx])
+            idx = self.parents[idx]
+        out.reverse()
+        return out
+
+    def trace_to(self, idx: int) -> list[TraceStep]:
+        """The shortest trace to state `idx`: re-executed from the initial states along the
+        parent chain of fingerprints, with the action that produced each state."""
         steps: list[TraceStep] = []
         prev: State | None = None
-        for i, ck in enumerate(chain):
+        for i, fp in enumerate(self.chain(idx)):
             if i == 0:
-                cands = [(lbl, s) for lbl, s in self.initial_states()]
-                label = "Initial predicate"
+                cands = self.initial_states()
             else:
                 assert prev is not None
                 cands = self.successors(prev)
             found = None
             for lbl, s in cands:
-                if self.key(s) == ck:
+                if self.key(s) == fp:
                     found = (lbl, s)
                     break
             if found is None:
                 break
             prev = found[1]
-            steps.append(TraceStep(self.render_state(prev), label if i == 0 else (found[0] or "Next")))
+            steps.append(
+                TraceStep(self.render_state(prev), "Initial predicate" if i == 0 else (found[0] or "Next"))
+            )
         return steps
 
     def render_state(self, st: State) -> dict[str, str]:
         return {v: render(x) for v, x in zip(self.vars, st, strict=True)}
 
     # ------------------------------------------------------------ BFS
+
+    def explore_initial(self, max_states: int | None) -> tuple[list[tuple[int, State]], str | None]:
+        """Level 1: the initial states (counted, constrained, checked). Raises Violation."""
+        m = self.m
+        seen = self.seen
+        g = self.graph
+        keep = self.keep_graph
+        frontier: list[tuple[int, State]] = []
+        for _label, st in self.initial_states():
+            self.generated += 1
+            c0 = Ctx(self.sdict(st), None, {})
+            if not self.in_model(st, c0):
+                continue
+            k = self.key(st)
+            if k in seen:
+                continue
+            idx = self.add(k, -1)
+            for name, f, env in m.init_props:
+                if not self._holds(f, c0, env, f"property {name}"):
+                    raise Violation(
+                        "property_violated",
+                        name,
+                        self.trace_to(idx),
+                        f"Property {name} is violated by the initial state",
+                    )
+            bad = self.check_state(st, c0)
+            if keep:
+                g.index[k] = idx
+                g.init.append(idx)
+                g.states.append(st)
+                g.succ.append(set())
+                g.parent.append(-1)
+            if bad is not None:
+                raise Violation(
+                    bad[0], bad[1], self.trace_to(idx), f"Invariant {bad[1]} is violated by the initial state"
+                )
+            frontier.append((idx, st))
+            if max_states is not None and len(seen) >= max_states:
+                self.queue_len = len(frontier)
+                self.depth = 1
+                return frontier, "max_states"
+        if frontier:
+            self.depth = 1
+        return frontier, None
 
     def run(
         self,
@@ -183,127 +328,88 @@ class Explorer:
         seen = self.seen
         g = self.graph
         keep = self.keep_graph
-        frontier: list[tuple[Any, State]] = []
-        for _label, st in self.initial_states():
-            self.generated += 1
-            c0 = Ctx(self.sdict(st), None, {})
-            if not self.in_model(st, c0):
-                continue
-            k = self.key(st)
-            if k in seen:
-                continue
-            seen[k] = None
-            for name, f, env in m.init_props:
-                if not self._holds(f, c0, env, f"property {name}"):
-                    raise Violation(
-                        "property_violated",
-                        name,
-                        self.trace_to(k),
-                        f"Property {name} is violated by the initial state",
-                    )
-            bad = self.check_state(st, c0)
-            if keep:
-                g.index[k] = len(g.states)
-                g.init.append(len(g.states))
-                g.states.append(st)
-                g.succ.append(set())
-                g.parent.append(-1)
-            if bad is not None:
-                raise Violation(
-                    bad[0], bad[1], self.trace_to(k), f"Invariant {bad[1]} is violated by the initial state"
-                )
-            frontier.append((k, st))
-            if max_states is not None and len(seen) >= max_states:
-                self.queue_len = len(frontier)
-                self.depth = 1
-                return "max_states"
-        if frontier:
-            self.depth = 1
+        init_frontier, stopped = self.explore_initial(max_states)
+        if stopped is not None:
+            return stopped
+        frontier = Frontier(self.spill_limit)
+        for item in init_frontier:
+            frontier.append(item)
+        del init_frontier
         check_dl = m.check_deadlock
         has_aprops = bool(m.action_props) or bool(m.action_constraints)
-        while frontier:
-            nxt: list[tuple[Any, State]] = []
-            self.queue_len = len(frontier)
-            for idx_in_level, (ks, st) in enumerate(frontier):
-                succs = self.successors(st)
-                if not succs and check_dl:
-                    raise Violation("deadlock", None, self.trace_to(ks), "Deadlock reached")
-                sdict = self.sdict(st) if has_aprops else None
-                si = g.index[ks] if keep else -1
-                for _label, t in succs:
-                    self.generated += 1
-                    if has_aprops:
-                        assert sdict is not None
-                        ca = Ctx(sdict, self.sdict(t))
-                        for name, f, env in m.action_props:
-                            if not self._holds(f, ca, env, f"action property {name}"):
-                                tr = self.trace_to(ks)
-                                tr.append(TraceStep(self.render_state(t), _label or "Next"))
-                                raise Violation(
-                                    "action_property_violated",
-                                    name,
-                                    tr,
-                                    f"Action property {name} is violated",
-                                )
-                        if not all(
-                            self._holds(f, ca, {}, "ACTION_CONSTRAINT") for _, f in m.action_constraints
-                        ):
+        constraints = bool(m.constraints)
+        key = self._keyf
+        successors = self.successors
+        check_state = self.check_state
+        add = self.add
+        try:
+            while len(frontier):
+                nxt = Frontier(self.spill_limit)
+                level_len = len(frontier)
+                self.queue_len = level_len
+                for idx_in_level, (si, st) in enumerate(frontier):
+                    succs = successors(st)
+                    if not succs and check_dl:
+                        raise Violation("deadlock", None, self.trace_to(si), "Deadlock reached")
+                    sdict = self.sdict(st) if has_aprops else None
+                    for label, t in succs:
+                        self.generated += 1
+                        if sdict is not None:
+                            try:
+                                if not self.action_ok(sdict, t, label):
+                                    continue
+                            except Violation as v:
+                                v.trace[:0] = self.trace_to(si)
+                                raise
+                        c: Ctx | None = None
+                        if constraints:
+                            c = Ctx(self.sdict(t), None, {})
+                            if not self.in_model(t, c):
+                                continue
+                        kt = key(t)
+                        if kt in seen:
+                            if keep:
+                                g.succ[si].add(g.index[kt])
                             continue
-                    c: Ctx | None = None
-                    if m.constraints:
-                        c = Ctx(self.sdict(t), None, {})
-                        if not self.in_model(t, c):
-                            continue
-                    kt = self.key(t)
-                    if kt in seen:
+                        ti = add(kt, si)
                         if keep:
-                            g.succ[si].add(g.index[kt])
-                        continue
-                    seen[kt] = ks
-                    if keep:
-                        ti = len(g.states)
-                        g.index[kt] = ti
-                        g.states.append(t)
-                        g.succ.append(set())
-                        g.parent.append(si)
-                        g.succ[si].add(ti)
-                    if c is None:
-                        c = Ctx(self.sdict(t), None, {})
-                    bad = self.check_state(t, c)
-                    if bad is not None:
-                        raise Violation(bad[0], bad[1], self.trace_to(kt), f"Invariant {bad[1]} is violated")
-                    nxt.append((kt, t))
-                    if max_states is not None and len(seen) >= max_states:
-                        self.queue_len = len(frontier) - idx_in_level - 1 + len(nxt)
-                        return "max_states"
-                if progress is not None:
-                    now = time.monotonic()
-                    if now - last_report > 1.0:
-                        last_report = now
-                        progress(
-                            Progress(
-                                len(seen),
-                                self.generated,
-                                len(frontier) - idx_in_level + len(nxt),
-                                self.depth,
-                                now - t0,
+                            g.index[kt] = ti
+                            g.states.append(t)
+                            g.succ.append(set())
+                            g.parent.append(si)
+                            g.succ[si].add(ti)
+                        if c is None:
+                            c = Ctx(self.sdict(t), None, {})
+                        bad = check_state(t, c)
+                        if bad is not None:
+                            raise Violation(
+                                bad[0], bad[1], self.trace_to(ti), f"Invariant {bad[1]} is violated"
                             )
-                        )
-            frontier = nxt
-            if frontier:
-                self.depth += 1
+                        nxt.append((ti, t))
+                        if max_states is not None and len(seen) >= max_states:
+                            self.queue_len = level_len - idx_in_level - 1 + len(nxt)
+                            return "max_states"
+                    if progress is not None:
+                        now = time.monotonic()
+                        if now - last_report > 1.0:
+                            last_report = now
+                            progress(
+                                Progress(
+                                    len(seen),
+                                    self.generated,
+                                    level_len - idx_in_level + len(nxt),
+                                    self.depth,
+                                    now - t0,
+                                )
+                            )
+                frontier.close()
+                frontier = nxt
+                if len(frontier):
+                    self.depth += 1
+        finally:
+            frontier.close()
         self.queue_len = 0
         return None
-
-
-def _ckey(v: Any, cache: dict[Any, Any]) -> Any:
-    t = v.__class__
-    if t is FV or t is frozenset:
-        k = cache.get(v)
-        if k is None:
-            k = cache[v] = vkey(v)
-        return k
-    return vkey(v)
 
 
 def _permute(v: Any, p: FV, cache: dict[Any, Any]) -> Any:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tlacheck.builtin import stdlib
+from tlacheck.builtin.fingerprint import except_sum
 from tlacheck.builtin.runtime import (
     CONST_CTX,
     Act,
@@ -1748,7 +1749,10 @@ def _update(f: Any, keys: list[Any], i: int, val: Fn, c: Ctx, e: dict[str, Any])
         d[k] = val(c, env)
     else:
         d[k] = _update(d[k], keys, i + 1, val, c, e)
-    return FV(d)
+    r = FV(d)
+    if fv.s is not None:
+        except_sum(fv, r, k)
+    return r
 
 
 def _add(a: Any, b: Any) -> int:

@@ -34,11 +34,13 @@ class EvalError(Exception):
 class FV:
     """A TLA+ function (also records, tuples, sequences): an immutable dict wrapper."""
 
-    __slots__ = ("d", "h")
+    __slots__ = ("d", "f", "h", "s")
 
     def __init__(self, d: dict[Any, Any]) -> None:
         self.d = d
         self.h: int | None = None
+        self.f: int | None = None  # 64-bit fingerprint (fingerprint.py), computed on demand
+        self.s: int | None = None  # its pair sum (fingerprint.py)
 
     def __hash__(self) -> int:
         h = self.h

@@ -5,8 +5,10 @@
     .venv/bin/python scripts/mutants.py --search-seconds 300 --json out.json
 
 Per mutant, two independent runs (each in its own pytest subprocess, RINGQ_MUTANT set):
-  search  — the Hypothesis state machine (profile `mutants`, derandomised), stopped after
-            --search-seconds; a counterexample found by then counts, shrunk as far as it got;
+  search  — the Hypothesis state machines (profile `mutants`, derandomised): the storage machine
+            (invariants) for 2/3 of --search-seconds, then, if it found nothing, the refinement
+            machine (real steps against the model) for the rest; a counterexample found by then
+            counts, shrunk as far as it got;
   witness — the replayed scenarios (tests/stateful/test_scenarios.py), or the lock-order probe /
             chaos run for mutants that need concurrency.
 A mutant is caught when either run reports an invariant violation; the baseline (no mutant) must
@@ -33,7 +35,8 @@ def _cell(r: RunOutcome | None) -> str:
         return "—"
     if r.failed:
         steps = f", {r.steps} steps" if r.steps is not None else ""
-        return f"[green]{r.invariant}[/] ({r.seconds:.0f}s{steps})"
+        where = "model machine, " if r.suite == "search_model" else ""
+        return f"[green]{r.invariant}[/] ({where}{r.seconds:.0f}s{steps})"
     if r.detail.startswith("suite error"):
         return f"[red]error[/] {r.detail[:60]}"
     return f"[yellow]not caught[/] ({r.seconds:.0f}s)"

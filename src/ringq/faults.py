@@ -431,6 +431,9 @@ class MutantResult:
 # suite -> test files (run from the repository root)
 SUITE_TESTS: dict[str, list[str]] = {
     "search": ["tests/stateful/test_storage_machine.py"],
+    # the refinement machine: every real step must be the model's step (catches wrong-but-
+    # invariant-preserving behaviour, e.g. a stale completion accepted)
+    "search_model": ["tests/stateful/test_model_conformance.py::TestConformanceMachine"],
     "stateful": ["tests/stateful/test_scenarios.py"],
     "lockorder": ["tests/stateful/test_lock_order.py"],
     "concurrent": ["tests/stateful/test_concurrent.py"],
@@ -524,11 +527,18 @@ def run_one(
     search_seconds: float = 120.0,
     search: bool = True,
 ) -> MutantResult:
-    """The bounded Hypothesis search (stateful mutants) and the mutant's witness suite."""
+    """The bounded Hypothesis search (stateful mutants) and the mutant's witness suite.
+
+    The search budget goes two thirds to the storage machine (invariants) and, if that found
+    nothing, one third to the refinement machine (real steps against the model)."""
     suite = mutant.suite if mutant else "stateful"
     found = None
     if search and suite == "stateful":
-        found = run_suite("search", mutant, database_url=database_url, timeout=search_seconds)
+        found = run_suite("search", mutant, database_url=database_url, timeout=search_seconds * 2 / 3)
+        if not found.failed and not found.detail.startswith("suite error"):
+            spent = found.seconds
+            found = run_suite("search_model", mutant, database_url=database_url, timeout=search_seconds / 3)
+            found.seconds += spent
     witness = run_suite(suite, mutant, database_url=database_url)
     return MutantResult(
         mutant=mutant.name if mutant else "(none)",

@@ -80,9 +80,18 @@ class Conformance:
         )
         if held != self.s.held:
             diff.append(f"held: model {self.s.held}, workers {held}")
-        assert not diff, "real step left the model:\n  " + "\n  ".join(diff) + f"\nafter {self.trace}"
+        if diff:
+            self._fail("Refinement", "real step left the model:\n  " + "\n  ".join(diff))
         bad = self.model.violated(self.s)
-        assert bad is None, f"the model state violates {bad} after {self.trace}"
+        if bad is not None:
+            self._fail(bad, f"the model state violates {bad}")
+
+    def _fail(self, invariant: str, message: str) -> None:
+        # scripts/mutants.py reads the report (the last one written is the shrunk example)
+        faults.write_report(
+            {"invariant": invariant, "message": message[:2000], "steps": len(self.trace), "trace": self.trace}
+        )
+        raise AssertionError(f"{message}\nafter {self.trace}")
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -13,7 +13,8 @@ from ringq.validation import check_id, check_limit, check_name
 
 
 class JobAlreadyTerminal(RingqError):
-    """The job already finished (completed, cancelled, dead-lettered); `outcome` says how."""
+    """The job already finished (completed, cancelled, dead-lettered); `outcome` says how, or is
+    'pruned' when its terminal row went with its queue slot (retention) and only its attempts remain."""
 
     def __init__(self, message: str, outcome: str | None = None) -> None:
         super().__init__(message)

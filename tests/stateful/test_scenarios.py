@@ -119,6 +119,18 @@ SCENARIOS: dict[str, list[object]] = {
         Claim("w1"),
         Prune("queue"),
     ],
+    # ... and a second cancel of that job: terminal with its history pruned, not "kept racing"
+    "cancel_after_history_pruned": [
+        Enqueue(1),
+        Claim("w1"),
+        Tick(31.0),
+        Rescue(),
+        Cancel(0),
+        Rotate("queue"),
+        Claim("w1"),
+        Prune("queue"),
+        Cancel(0),
+    ],
     # cancel a job queued behind a live one
     "cancel_behind_live_job": [Enqueue(2), Cancel(1), Claim("w1"), Claim("w2")],
     # fail with retry, then promote and finish

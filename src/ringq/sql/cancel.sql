@@ -87,6 +87,21 @@ BEGIN
         -- looked in `deferred`). Look again rather than call a live job unknown.
         IF EXISTS (SELECT 1 FROM {schema}.claims cl WHERE cl.job_id = p_job_id)
            OR EXISTS (SELECT 1 FROM {schema}.ready rr WHERE rr.job_id = p_job_id) THEN
+            -- ... unless history was pruned: the latest attempt on record is closed and the row it
+            -- claimed went with its queue slot. Whatever followed sat in that slot or a newer one
+            -- (prune goes oldest first), so the job ended and its terminal row was pruned. Said
+            -- only once a second read agrees, so a job that is merely moving is looked for again.
+            IF tries > 1 AND EXISTS (
+                SELECT 1 FROM (SELECT cl.* FROM {schema}.claims cl WHERE cl.job_id = p_job_id
+                               ORDER BY cl.run_lease DESC LIMIT 1) cl
+                WHERE EXISTS (SELECT 1 FROM {schema}.closures x WHERE x.job_id = cl.job_id
+                              AND x.run_lease = cl.run_lease AND x.slot = cl.slot)
+                  AND NOT EXISTS (SELECT 1 FROM {schema}.ready rr WHERE rr.lane_id = cl.lane_id
+                                  AND rr.lane_seq = cl.lane_seq AND rr.slot = cl.ready_slot)) THEN
+                RAISE EXCEPTION USING ERRCODE = 'RQ003', MESSAGE = 'job ' || p_job_id
+                    || ' is already terminal (its terminal row was pruned with its queue slot)',
+                    HINT = 'pruned';
+            END IF;
             CONTINUE;
         END IF;
         RAISE EXCEPTION USING ERRCODE = 'RQ004', MESSAGE = 'job ' || p_job_id || ' not found';

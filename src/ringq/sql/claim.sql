@@ -5,8 +5,17 @@
 -- Rows listed in `cancels` are passed over and do not count against p_limit. Each claimed row gets a claim row with a fresh global
 -- run_lease and deadline = now + lease in the CURRENT claim slot; the lane cursor then advances.
 --
--- Lock order: (1) advisory: claim ring SHARED  (2) ring_state read  (3) lanes rows, SKIP LOCKED
---             (4) ready read, claims insert.
+-- Busy lane: when SKIP LOCKED finds no lane and nothing is claimed yet, but a plain read shows a
+-- skipped lane with committed backlog (next_seq > claim_seq), claim WAITS for that one lane's row
+-- lock, at most 50 ms (lock_timeout, inside a subtransaction; on timeout it returns what it has,
+-- i.e. nothing). The holder is normally an enqueue between its allocation and its commit (ADR
+-- 0001); skipping it turned a steady producer into a stream of empty claims. The claim holds no
+-- lane lock while it waits, so it waits in lane order trivially; the ready range is still read by
+-- a later statement.
+--
+-- Lock order: (1) advisory: claim ring SHARED  (2) ring_state read  (3) lanes rows, SKIP LOCKED;
+--             the first lane only, if every lane with work was skipped: FOR UPDATE, lock_timeout
+--             50 ms  (4) ready read, claims insert.
 CREATE FUNCTION {schema}.claim(
     p_now timestamptz, p_worker text, p_queues text[], p_limit integer, p_lease float8)
 RETURNS TABLE (job_id bigint, run_lease bigint, queue text, task text, payload jsonb,
@@ -22,6 +31,8 @@ DECLARE
     v_deadline timestamptz := p_now + make_interval(secs => p_lease);
     lane       record;
     v_seen     integer[] := ARRAY[]::integer[];
+    v_busy     integer;
+    v_timeout  text := current_setting('lock_timeout');
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 2);
     SELECT s.current_slot INTO v_slot FROM {schema}.ring_state s WHERE s.ring = 'claim';
@@ -35,7 +46,27 @@ BEGIN
         ORDER BY l.priority, l.lane_id
         LIMIT 1
         FOR UPDATE SKIP LOCKED;
-        EXIT WHEN NOT FOUND;
+        IF NOT FOUND THEN
+            -- Every lane with work was skipped (locked). With nothing claimed yet, wait briefly for
+            -- the most urgent one whose committed backlog a plain read sees (see the header).
+            EXIT WHEN v_left < p_limit;
+            SELECT l.lane_id INTO v_busy FROM {schema}.lanes l
+            WHERE l.next_seq > l.claim_seq AND (p_queues IS NULL OR l.queue = ANY (p_queues))
+              AND l.lane_id <> ALL (v_seen)
+            ORDER BY l.priority, l.lane_id
+            LIMIT 1;
+            EXIT WHEN NOT FOUND;
+            BEGIN
+                PERFORM set_config('lock_timeout', '50ms', true);
+                SELECT l.lane_id, l.claim_seq, l.next_seq INTO lane FROM {schema}.lanes l
+                WHERE l.lane_id = v_busy AND l.next_seq > l.claim_seq
+                FOR UPDATE;
+                PERFORM set_config('lock_timeout', v_timeout, true);
+            EXCEPTION WHEN lock_not_available THEN
+                EXIT;  -- the subtransaction's set_config is undone with it
+            END;
+            EXIT WHEN lane.lane_id IS NULL;  -- claimed meanwhile by another claimer
+        END IF;
         v_seen := v_seen || lane.lane_id;
         -- The range ends just before the (v_left + 1)-th live row: cancelled rows in it are passed
         -- over without counting against the limit (else a run of them at the head of a lane makes

@@ -7,17 +7,25 @@ attempt cancelled locally (lease lost, or still running at the shutdown deadline
 it stays open in the database and maintenance rescues it after its deadline.
 
 Waking up: after a short claim the loop waits 2 ms, doubling with each empty claim in a row up to
-the bounded poll (`poll_interval`), always. (A claim skips lanes an uncommitted enqueue has locked,
-so a short claim does not mean an empty queue.) With
-`listen=True` a dedicated, health-checked LISTEN connection (`wakeup.Listener`) also wakes the
-claim loop the moment an enqueue notifies; while that listener is dead (server restart, killed
-backend) the poll carries on alone, so a dead wakeup path costs latency up to the poll interval,
-never stuck jobs. With a healthy listener the poll may relax to `listen_poll_interval`.
+the bounded poll (`poll_interval`), always. A dedicated, health-checked LISTEN connection
+(`wakeup.Listener`, on by default whenever the worker knows a DSN; `listen=False` turns it off)
+also wakes the claim loop the moment an enqueue notifies, so a job enqueued into an idle queue
+does not wait for the poll; while that listener is dead (server restart, killed backend) the poll
+carries on alone, so a dead wakeup path costs latency up to the poll interval, never stuck jobs.
+With a healthy listener the poll may relax to `listen_poll_interval`.
+
+Claiming ahead: while handlers are short (their recent mean duration under `PREFETCH_MAX_DURATION`)
+the worker keeps up to `prefetch` claimed attempts ready beyond its free slots, so the next claim's
+round trip overlaps the current handlers instead of alternating with them. Ready attempts are
+heartbeated like running ones and start the moment a slot frees; with long handlers the worker
+claims only for free slots, so it never hoards jobs another worker could run now. At shutdown
+ready attempts still start (they are claimed) and finish within the deadline like running ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import os
 import socket
@@ -27,7 +35,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 
@@ -77,6 +84,9 @@ class StopReport:
 
 
 _FIRST_IDLE_WAIT = 0.002
+# Claim ahead only while handlers are this short on average (seconds, recent mean).
+PREFETCH_MAX_DURATION = 0.025
+_DURATION_WEIGHT = 0.1  # EWMA weight of the newest handler duration
 
 
 def idle_wait(empty_claims: int, cap: float) -> float:
@@ -94,16 +104,20 @@ class Worker:
     """Runs the handlers of `registry` for jobs claimed from `queue`.
 
     concurrency     attempts running at once; claims ask for at most the free slots
-    claim_batch     cap on one claim (default: concurrency)
+    claim_batch     cap on one claim (default: concurrency + prefetch)
+    prefetch        claimed attempts kept ready beyond the free slots while handlers are short
+                    (default: 3 x concurrency; 0 claims only for free slots), see "Claiming ahead"
     lease           seconds an attempt is ours without a heartbeat; heartbeats run every lease/3
     poll_interval   longest idle wait after a claim came back short (the wait starts at 2 ms
                     and doubles with each empty claim in a row, see `idle_wait`)
-    flush_interval  how long a finished attempt may wait to be batched with others
+    flush_interval  how long a finished attempt may wait to be batched with others (2 ms: a flush in
+                    flight batches whatever finishes meanwhile, so batches grow with the load)
     flush_batch     flush at once when this many closures are buffered
     maintenance     campaign for the maintenance leadership (promote/rescue/rotate/prune)
     conninfo        DSN for the leader's dedicated connection (default: the queue pool's)
     on_completed    called with the attempts of each committed `complete_many`
-    listen          also wake on NOTIFY (dedicated LISTEN connection, health-checked, re-established)
+    listen          also wake on NOTIFY (dedicated LISTEN connection, health-checked, re-established);
+                    default None = on when a DSN is known (conninfo or the queue pool's), else off
     listen_poll_interval  idle poll while the listener is healthy (default: poll_interval); the
                     poll falls back to `poll_interval` whenever the listener is down
     listen_health_interval  seconds of silence after which the LISTEN connection is pinged
@@ -119,7 +133,7 @@ class Worker:
         claim_batch: int | None = None,
         lease: float = 30.0,
         poll_interval: float = 0.5,
-        flush_interval: float = 0.02,
+        flush_interval: float = 0.002,
         flush_batch: int = 200,
         maintenance: bool = True,
         leader_settings: LeaderSettings | None = None,
@@ -127,7 +141,8 @@ class Worker:
         name: str | None = None,
         metrics: WorkerMetrics | None = None,
         on_completed: Callable[[list[ClaimedJob]], None] | None = None,
-        listen: bool = False,
+        listen: bool | None = None,
+        prefetch: int | None = None,
         listen_poll_interval: float | None = None,
         listen_health_interval: float = 5.0,
     ) -> None:
@@ -137,6 +152,10 @@ class Worker:
             isinstance(claim_batch, bool) or not isinstance(claim_batch, int) or claim_batch < 1
         ):
             raise InvalidInput(f"claim_batch must be an int >= 1, got {claim_batch!r}")
+        if prefetch is not None and (
+            isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0
+        ):
+            raise InvalidInput(f"prefetch must be an int >= 0, got {prefetch!r}")
         check_lease(lease)  # the same bound the claim applies: finite, positive, at most a week
         for arg, value in (
             ("poll_interval", poll_interval),
@@ -154,16 +173,17 @@ class Worker:
         self.queues = list(queues) if queues else None
         self.concurrency = concurrency
         # One claim statement takes at most MAX_CLAIM_LIMIT attempts (check_limit's bound).
-        self.claim_batch = min(claim_batch or concurrency, MAX_CLAIM_LIMIT)
+        self.prefetch = 3 * concurrency if prefetch is None else prefetch
+        self.claim_batch = min(claim_batch or concurrency + self.prefetch, MAX_CLAIM_LIMIT)
         self.lease = lease
         self.poll_interval = poll_interval
         self.name = name or default_worker_name()
         self.listen_poll_interval = listen_poll_interval or poll_interval
         self.listener: Listener | None = None
-        if listen:
-            dsn = conninfo or _conninfo_of(queue)
-            if dsn is None:
-                raise InvalidInput("listen=True needs conninfo= (the listener holds its own connection)")
+        dsn = conninfo or _conninfo_of(queue)
+        if listen and dsn is None:
+            raise InvalidInput("listen=True needs conninfo= (the listener holds its own connection)")
+        if listen is not False and dsn is not None:
             self.listener = Listener(
                 dsn, queue.schema, self._nudge_claims, health_interval=listen_health_interval
             )
@@ -173,7 +193,6 @@ class Worker:
         self.heartbeater = Heartbeater(queue, lease=lease, held=self._held, on_lost=self._on_lost)
         self.leader: MaintenanceLeader | None = None
         if maintenance:
-            dsn = conninfo or _conninfo_of(queue)
             if dsn is None:
                 raise InvalidInput("maintenance=True needs conninfo= (the leader holds its own connection)")
             self.leader = MaintenanceLeader(
@@ -187,7 +206,10 @@ class Worker:
         # Wait for this many free slots (briefly) before claiming, so claims come in batches.
         self._min_claim = max(1, min(self.claim_batch, concurrency // 4))
         self._running: dict[Attempt, asyncio.Task[None]] = {}
+        self._ready: collections.deque[ClaimedJob] = collections.deque()  # claimed, not started
+        self._mean_duration = 0.0  # EWMA of handler durations, seconds
         self._lost: set[Attempt] = set()
+        self._no_starts = False  # set at the end of shutdown: ready attempts stay unstarted
         self._capacity = asyncio.Event()
         self._nudge = asyncio.Event()  # set by a notification (or stop): claim now
         self._stopping = asyncio.Event()
@@ -252,20 +274,35 @@ class Worker:
         self._capacity.set()
 
     # -- claiming -------------------------------------------------------------------------
+    def _want(self) -> int:
+        """How many attempts a claim may take now: the free slots, plus the claim-ahead room
+        while handlers are short."""
+        ahead = self.prefetch if self._mean_duration < PREFETCH_MAX_DURATION else 0
+        return self.concurrency + ahead - len(self._running) - len(self._ready)
+
     async def _claim_loop(self) -> None:
         failures = 0
         short = 0  # consecutive empty claims: the idle wait grows with them
         while not self._stopping.is_set():
-            free = self.concurrency - len(self._running)
-            if free <= 0:
+            self._fill()
+            want = self._want()
+            if want <= 0:
                 self._capacity.clear()
                 await self._wait(self._capacity, None)
                 continue
-            if free < self._min_claim and self._running:
-                self._capacity.clear()
-                await self._wait(self._capacity, 0.01)
-                free = self.concurrency - len(self._running)
-            limit = min(free, self.claim_batch)
+            if want < self._min_claim and (self._running or self._ready):
+                # Briefly gather free room so claims come in batches (at most 10 ms).
+                until = time.monotonic() + 0.01
+                while want < self._min_claim and not self._stopping.is_set():
+                    left = until - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._capacity.clear()
+                    await self._wait(self._capacity, left)
+                    want = self._want()
+                if want <= 0:
+                    continue
+            limit = min(want, self.claim_batch)
             self._nudge.clear()  # a notification from now on makes a short claim look again at once
             try:
                 jobs = await self.queue.claim(
@@ -283,7 +320,9 @@ class Worker:
                 await self._wait(self._stopping, min(_RETRY_CAP, _RETRY_BASE * 2**failures))
                 continue
             for job in jobs:
-                self._start(job)
+                self.metrics.for_task(job.task).claimed.inc()
+            self._ready.extend(jobs)
+            self._fill()
             if len(jobs) < limit:
                 # Only empty claims grow the wait: a partly filled one means work is flowing.
                 short = short + 1 if not jobs else 0
@@ -305,9 +344,13 @@ class Worker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout=timeout)
 
+    def _fill(self) -> None:
+        """Start ready (claimed) attempts while slots are free."""
+        while self._ready and len(self._running) < self.concurrency and not self._no_starts:
+            self._start(self._ready.popleft())
+
     def _start(self, job: ClaimedJob) -> None:
         key = (job.job_id, job.run_lease)
-        self.metrics.for_task(job.task).claimed.inc()
         self._running[key] = asyncio.create_task(self._execute(job), name=f"ringq-job-{job.job_id}")
         self.metrics.in_flight.set(len(self._running))
 
@@ -337,6 +380,7 @@ class Worker:
         finally:
             self._running.pop(key, None)
             self.heartbeater.forget(key)
+            self._fill()
             self.metrics.in_flight.set(len(self._running))
             self._capacity.set()
         if key in self._lost:  # lost just as the handler returned: its result must not be written
@@ -348,6 +392,7 @@ class Worker:
         self._record(job, outcome)
 
     def _observe_duration(self, task: str, seconds: float) -> None:
+        self._mean_duration += _DURATION_WEIGHT * (seconds - self._mean_duration)
         self.metrics.for_task(task).handler_duration.observe(seconds)
 
     def _record(self, job: ClaimedJob, outcome: Outcome) -> None:
@@ -380,12 +425,18 @@ class Worker:
 
     # -- leases ---------------------------------------------------------------------------
     def _held(self) -> list[Attempt]:
-        """Every attempt still open on our side: running, or finished but not yet flushed."""
-        return list(self._running) + self.outbox.attempts()
+        """Every attempt still open on our side: ready, running, or finished but not yet flushed."""
+        return [(j.job_id, j.run_lease) for j in self._ready] + list(self._running) + self.outbox.attempts()
 
     def _on_lost(self, attempts: list[Attempt]) -> None:
         """Cancel running attempts the database says are closed. Buffered (finished) ones are left
-        to the flush: it learns who closed them — possibly our own earlier, ambiguous commit."""
+        to the flush: it learns who closed them — possibly our own earlier, ambiguous commit.
+        Ready (not yet started) ones are simply dropped."""
+        gone = set(attempts)
+        if self._ready and any((j.job_id, j.run_lease) in gone for j in self._ready):
+            kept = [j for j in self._ready if (j.job_id, j.run_lease) not in gone]
+            self.metrics.lease_lost.inc(len(self._ready) - len(kept))
+            self._ready = collections.deque(kept)
         for key in attempts:
             task = self._running.get(key)
             if task is not None and key not in self._lost:
@@ -462,26 +513,29 @@ class Worker:
             if not self._claim_task.done():
                 self._claim_task.cancel()
                 await asyncio.gather(self._claim_task, return_exceptions=True)
-        finished = abandoned = 0
-        pending: set[asyncio.Task[Any]] = set(self._running.values())
-        if pending:
-            log.info("draining in-flight attempts", extra={"count": len(pending), "deadline": deadline})
+        # Running and ready (claimed, not started) attempts finish within the deadline alike.
+        total = len(self._running) + len(self._ready)
+        if total:
+            log.info("draining in-flight attempts", extra={"count": total, "deadline": deadline})
             force = asyncio.create_task(self._force.wait())
-            waiting = set(pending)
-            while waiting and not self._force.is_set():
+            while (self._running or self._ready) and not self._force.is_set():
+                self._fill()
                 timeout = None if limit is None else limit - reserve - time.monotonic()
                 if timeout is not None and timeout <= 0:
                     break
-                done, _ = await asyncio.wait(
-                    waiting | {force}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                await asyncio.wait(
+                    {*self._running.values(), force}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
                 )
-                waiting -= done
             force.cancel()
-            left = [t for t in pending if not t.done()]
-            finished, abandoned = len(pending) - len(left), len(left)
-            for t in left:
-                t.cancel()
-            await asyncio.gather(*left, return_exceptions=True)
+        self._no_starts = True
+        left = list(self._running.values())
+        unstarted = len(self._ready)
+        self._ready.clear()  # never started: left open, rescued after their lease
+        abandoned = len(left) + unstarted
+        finished = total - abandoned
+        for t in left:
+            t.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
         # Final flush: retried until it lands or the deadline passes.
         failures = 0
         while len(self.outbox):

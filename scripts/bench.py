@@ -104,7 +104,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--systems",
         default="all",
         help="comma-separated subset of ringq,raw,awa,pgqueuer,procrastinate,chancy (default: all installed); "
-        "also the variant ringq-listen (ringq's Worker(listen=True))",
+        "also the variants ringq-listen, ringq-poll (Worker(listen=True/False)) and ringq-oldworker "
+        "(the worker defaults before the latency work)",
     )
     p.add_argument(
         "--scenarios",
@@ -167,7 +168,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if bad:
         p.error(f"unknown scenario {bad[0]!r}; choose from {', '.join(SCENARIOS)}")
     if a.systems != "all":
-        from_registry = ("ringq", "raw", "awa", "pgqueuer", "procrastinate", "chancy", "ringq-listen")
+        variants = ("ringq-listen", "ringq-poll", "ringq-oldworker")
+        from_registry = ("ringq", "raw", "awa", "pgqueuer", "procrastinate", "chancy", *variants)
         a.systems = [s.strip() for s in a.systems.split(",") if s.strip()]
         bad = [s for s in a.systems if s not in from_registry]
         if bad:

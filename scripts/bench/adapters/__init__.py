@@ -17,7 +17,10 @@ REGISTRY: dict[str, str] = {
     "chancy": "bench.adapters.chancy_adapter:ChancyAdapter",
     # variants: only when named in --systems
     "ringq-listen": "bench.adapters.ringq_adapter:RingqListenAdapter",
+    "ringq-poll": "bench.adapters.ringq_adapter:RingqPollAdapter",
+    "ringq-oldworker": "bench.adapters.ringq_adapter:RingqOldWorkerAdapter",
 }
+VARIANTS = ("ringq-listen", "ringq-poll", "ringq-oldworker")
 DEFAULT_SYSTEMS = ("ringq", "raw", "awa", "pgqueuer", "procrastinate", "chancy")
 
 # the "Python peers" the throughput target is measured against

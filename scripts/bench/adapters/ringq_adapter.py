@@ -106,20 +106,27 @@ class RingqAdapter(Adapter):
 
 
 class RingqListenAdapter(RingqAdapter):
-    """ringq with its optional NOTIFY wake-ups (`Worker(listen=True)`), poll kept as fallback."""
+    """ringq with NOTIFY wake-ups requested explicitly (`Worker(listen=True)`); since the worker
+    listens by default whenever it knows a DSN, this now equals `ringq`."""
 
     name = "ringq-listen"
     label = "ringq listen=True"
     worker_options: ClassVar[dict[str, Any]] = {"listen": True}
 
-    def available(self) -> str | None:
-        why = super().available()
-        if why is not None:
-            return why
-        import inspect
 
-        from ringq.worker.runtime import Worker
+class RingqPollAdapter(RingqAdapter):
+    """ringq without NOTIFY wake-ups (`Worker(listen=False)`): the bounded poll alone."""
 
-        if "listen" not in inspect.signature(Worker.__init__).parameters:
-            return "this ringq's Worker has no listen= option"
-        return None
+    name = "ringq-poll"
+    label = "ringq listen=False"
+    worker_options: ClassVar[dict[str, Any]] = {"listen": False}
+
+
+class RingqOldWorkerAdapter(RingqAdapter):
+    """ringq's worker with its defaults before the latency work (no LISTEN, no claim-ahead,
+    20 ms flush interval), for before/after comparisons within one run. The storage functions
+    are the installed ones (the claim's busy-lane wait included)."""
+
+    name = "ringq-oldworker"
+    label = "ringq old worker defaults"
+    worker_options: ClassVar[dict[str, Any]] = {"listen": False, "prefetch": 0, "flush_interval": 0.02}

@@ -48,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("spec", type=Path, help="the .tla file")
     chk.add_argument("--config", "-c", type=Path, help="the .cfg file (default: SPEC.cfg)")
     chk.add_argument("--backend", choices=BACKENDS, default="auto", help="auto = TLC if available")
-    chk.add_argument("--workers", type=_positive, default=1)
+    chk.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="TLC worker threads / built-in worker processes (same counts as 1; liveness runs in one)",
+    )
     chk.add_argument(
         "--max-states", type=_positive, default=None, help="stop after this many distinct states"
     )

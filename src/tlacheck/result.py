@@ -63,6 +63,8 @@ class CheckResult:
     # "timeout" for outcome == "error"
     error_kind: str | None = None
     states_left_on_queue: int = 0
+    # worker processes (built-in checker) or threads (TLC) that explored the state space
+    workers: int = 1
 
     @property
     def exit_code(self) -> int:

@@ -169,6 +169,7 @@ def run(
             run_state.add(tail)
     result = run_state.result(exit_code)
     result.elapsed_s = time.monotonic() - started
+    result.workers = workers
     if stopped:
         result.outcome, result.violated = "error", None
         result.error_kind, result.message = stopped[0]

@@ -9,10 +9,13 @@ Init/Next to continuation-passing enumerators with TLC's semantics) -> model.py 
 -> init/next/invariants/properties/fairness) -> checker.py (BFS, TLC counting, traces) ->
 liveness.py (fair-SCC search on the behaviour graph, temporal.py formulas).
 
-Known differences from TLC: Python equality conflates TRUE/1 and FALSE/0 (TLC reports an
-error when comparing them; specs that never mix them are unaffected); states are stored
-exactly (no 64-bit fingerprints, so no collisions, but memory grows with the state space);
-`workers` is accepted and ignored (single process).
+Storage: like TLC, only a 64-bit fingerprint per distinct state (fingerprint.py) plus a
+parent index is kept; full states live only in the current and next BFS level (spilled to
+disk beyond a bound), traces are rebuilt by re-execution. `workers > 1` forks worker
+processes per BFS level (parallel.py) with the one-process counts.
+
+Known differences from TLC: Python equality conflates TRUE/1 and FALSE/0 while evaluating
+(TLC reports an error when comparing them; specs that never mix them are unaffected).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from tlacheck.builtin.checker import Explorer, Progress, Violation, result_from_
 from tlacheck.builtin.compiler import Found
 from tlacheck.builtin.liveness import LivenessChecker
 from tlacheck.builtin.model import Model, build_model, check_assumptions
+from tlacheck.builtin.parallel import run_parallel, unsupported_reason
 from tlacheck.builtin.scope import SemanticError, Unsupported
 from tlacheck.builtin.syntax import TLASyntaxError, parse_file
 from tlacheck.builtin.values import EvalError, to_canonical
@@ -104,7 +108,27 @@ def run(
     max_states: int | None = None,
     progress: Callable[[Progress], None] | None = None,
 ) -> CheckResult:
-    """Model-check `spec` with `config` (default: SPEC.cfg beside it), counting like TLC."""
+    """Model-check `spec` with `config` (default: SPEC.cfg beside it), counting like TLC.
+
+    `workers > 1` explores each BFS level with that many forked processes (parallel.py) with
+    exactly the one-process counts, verdicts and traces; where that is unsupported
+    (liveness) it runs in one process and says so in a `Warning:` line of the message."""
+    info: dict[str, Any] = {"workers": 1, "note": None}
+    r = _run(spec, config, workers, max_states, progress, info)
+    r.workers = info["workers"]
+    if info["note"]:
+        r.message = f"{r.message}\n{info['note']}" if r.message else info["note"]
+    return r
+
+
+def _run(
+    spec: Path,
+    config: Path | None,
+    workers: int,
+    max_states: int | None,
+    progress: Callable[[Progress], None] | None,
+    info: dict[str, Any],
+) -> CheckResult:
     t0 = time.monotonic()
     spec = Path(spec)
     ex: Explorer | None = None
@@ -125,8 +149,17 @@ def run(
                 elapsed_s=time.monotonic() - t0,
             )
         ex = Explorer(model)
+        if workers > 1:
+            reason = unsupported_reason(ex)
+            if reason is None:
+                info["workers"] = workers
+            else:
+                info["note"] = f"Warning: {workers} workers requested, but {reason}: checked with 1 worker."
         try:
-            stopped = ex.run(max_states=max_states, progress=progress)
+            if info["workers"] > 1:
+                stopped = run_parallel(ex, workers, max_states=max_states, progress=progress)
+            else:
+                stopped = ex.run(max_states=max_states, progress=progress)
             if stopped is not None:
                 r = CheckResult(
                     outcome="error",

@@ -7,7 +7,8 @@ attempt cancelled locally (lease lost, or still running at the shutdown deadline
 it stays open in the database and maintenance rescues it after its deadline.
 
 Waking up: after a short claim the loop waits 2 ms, doubling with each empty claim in a row up to
-the bounded poll (`poll_interval`), always. A dedicated, health-checked LISTEN connection
+the bounded poll (`poll_interval`); with a healthy listener an empty claim waits for the next
+notification (or the poll) straight away. A dedicated, health-checked LISTEN connection
 (`wakeup.Listener`, on by default whenever the worker knows a DSN; `listen=False` turns it off)
 also wakes the claim loop the moment an enqueue notifies, so a job enqueued into an idle queue
 does not wait for the poll; while that listener is dead (server restart, killed backend) the poll
@@ -326,7 +327,12 @@ class Worker:
             if len(jobs) < limit:
                 # Only empty claims grow the wait: a partly filled one means work is flowing.
                 short = short + 1 if not jobs else 0
-                await self._wait(self._nudge, idle_wait(short, self._idle_poll()))
+                if not jobs and self.listener is not None and self.listener.healthy:
+                    # Nothing claimable now (a lane busy with committed work would have been
+                    # waited for): the next enqueue's NOTIFY wakes us, the poll bounds the wait.
+                    await self._wait(self._nudge, self._idle_poll())
+                else:
+                    await self._wait(self._nudge, idle_wait(short, self._idle_poll()))
             else:
                 short = 0
 

@@ -21,22 +21,25 @@ Value = Union[bool, int, str, "ModelValue", frozenset, "Fn"]
 
 
 class ModelValue:
-    """A TLC model value: equal only to itself (by name). Hashing is hot in the checker: cached."""
+    """A TLC model value: equal only to itself (by name).
 
-    __slots__ = ("_hash", "name")
+    Interned: `ModelValue(name)` always returns the same object for a name (also after
+    pickling), so equality and hashing are Python's identity-based ones, done in C. Model
+    values are dict keys on the checker's hottest path (`f[p]` for p in a set of model values).
+    """
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._hash = hash(("mv", name))
+    __slots__ = ("name",)
+    _interned: dict[str, ModelValue] = {}  # noqa: RUF012
 
-    def __eq__(self, other: object) -> bool:
-        return self is other or (other.__class__ is ModelValue and other.name == self.name)
+    name: str
 
-    def __ne__(self, other: object) -> bool:
-        return not self.__eq__(other)
-
-    def __hash__(self) -> int:
-        return self._hash
+    def __new__(cls, name: str) -> ModelValue:
+        r = ModelValue._interned.get(name)
+        if r is None:
+            r = object.__new__(cls)
+            r.name = name
+            ModelValue._interned[name] = r
+        return r
 
     def __lt__(self, other: ModelValue) -> bool:
         return self.name < other.name

@@ -1750,7 +1750,7 @@ def _update(f: Any, keys: list[Any], i: int, val: Fn, c: Ctx, e: dict[str, Any])
     else:
         d[k] = _update(d[k], keys, i + 1, val, c, e)
     r = FV(d)
-    if fv.s is not None:
+    if fv.s is not None and len(d) > 6:  # small functions: cheaper to re-hash when needed
         except_sum(fv, r, k)
     return r
 

@@ -3,7 +3,7 @@
 
     scripts/conformance.py --examples /tmp/tlaplus-examples [--tier core] [--only ID]
                            [--json OUT] [--timeout S] [--corpus FILE] [--jobs N]
-                           [--backend builtin|tlc|auto]
+                           [--backend builtin|tlc|auto] [--workers N]
 
 Each corpus entry runs in its own subprocess (this script with ``--run-one``) under a
 per-entry timeout, so one hang or crash costs one row, not the table. An entry matches when
@@ -22,6 +22,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -104,13 +105,15 @@ def names_agree(outcome: str, expected: str | None, got: str | None) -> bool:
     return got == expected
 
 
-def run_one(spec: Path, cfg: Path | None, max_states: int | None, backend: str) -> dict[str, Any]:
+def run_one(
+    spec: Path, cfg: Path | None, max_states: int | None, backend: str, workers: int = 1
+) -> dict[str, Any]:
     """Child-process entry: check one model, return the result dict."""
     import tlacheck
 
     started = time.monotonic()
     try:
-        result = tlacheck.check(spec, cfg, backend=backend, max_states=max_states)
+        result = tlacheck.check(spec, cfg, backend=backend, max_states=max_states, workers=workers)
     except Exception as exc:  # the row reports it; the table goes on
         return {
             "outcome": "crash",
@@ -124,7 +127,12 @@ def run_one(spec: Path, cfg: Path | None, max_states: int | None, backend: str) 
 
 
 def run_entry(
-    entry: dict[str, Any], examples: Path, timeout_s: float, max_states: int | None, backend: str
+    entry: dict[str, Any],
+    examples: Path,
+    timeout_s: float,
+    max_states: int | None,
+    backend: str,
+    workers: int = 1,
 ) -> Row:
     spec = examples / entry["spec"]
     cfg = examples / entry["cfg"] if entry.get("cfg") else None
@@ -133,6 +141,8 @@ def run_entry(
         cmd += ["--run-one-cfg", str(cfg)]
     if max_states is not None:
         cmd += ["--max-states", str(max_states)]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
     started = time.monotonic()
     got: dict[str, Any]
     try:
@@ -251,6 +261,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-states", type=int, default=None, help="pass max_states to the checker")
     p.add_argument("--jobs", type=int, default=1, help="entries run in parallel")
     p.add_argument("--backend", choices=("builtin", "tlc", "auto"), default="builtin")
+    p.add_argument("--workers", type=int, default=1, help="worker processes per model (checker's --workers)")
     p.add_argument("--run-one", type=Path, help=argparse.SUPPRESS)
     p.add_argument("--run-one-cfg", type=Path, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -259,7 +270,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.run_one is not None:
-        print(json.dumps(run_one(args.run_one, args.run_one_cfg, args.max_states, args.backend)))
+        print(
+            json.dumps(run_one(args.run_one, args.run_one_cfg, args.max_states, args.backend, args.workers))
+        )
         return 0
     # A wide table even when piped to a file (rich assumes 80 columns off a terminal).
     console = Console(width=None if sys.stdout.isatty() else 200)
@@ -278,16 +291,30 @@ def main(argv: list[str] | None = None) -> int:
         console.print("[red]error:[/] no corpus entry selected")
         return 2
     started = time.monotonic()
+    # Progress: one line per finished model on stderr (a live status line on a terminal).
+    err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+    done = 0
+
+    def one(e: dict[str, Any]) -> Row:
+        nonlocal done
+        row = run_entry(e, Path(args.examples), args.timeout, args.max_states, args.backend, args.workers)
+        with lock:
+            done += 1
+            status = "match" if row.match else f"MISMATCH ({row.got_outcome})"
+            err.print(
+                f"[{done}/{len(entries)}] {row.id}: {status} in {row.seconds:.1f}s"
+                f" (elapsed {time.monotonic() - started:.0f}s)",
+                markup=False,
+                highlight=False,
+            )
+        return row
+
+    lock = threading.Lock()
     with (
-        console.status(f"running {len(entries)} models", spinner="dots"),
+        err.status(f"running {len(entries)} models", spinner="dots"),
         ThreadPoolExecutor(args.jobs) as pool,
     ):
-        rows = list(
-            pool.map(
-                lambda e: run_entry(e, Path(args.examples), args.timeout, args.max_states, args.backend),
-                entries,
-            )
-        )
+        rows = list(pool.map(one, entries))
     total = time.monotonic() - started
     render(rows, console, total, args.backend)
     if args.json_out is not None:

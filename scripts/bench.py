@@ -206,7 +206,12 @@ def render_recorded(path: Path, plots: bool) -> int:
     from bench.orchestrate import render_profile
 
     try:
-        results = json.loads(path.read_text())
+        if path.suffix == ".gz":  # archived runs (scripts/bench/results/) are gzipped
+            import gzip
+
+            results = json.loads(gzip.decompress(path.read_bytes()))
+        else:
+            results = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         sys.stderr.write(f"bench.py: error: cannot read {path}: {exc}\n")
         return 2

@@ -111,3 +111,30 @@ def test_raw_and_ringq_through_the_harness(db_url: str) -> None:
     report.render(results, console)
     text = console.export_text()
     assert "1. drain" in text and "2. offered load" in text and "targets" in text
+
+
+def test_ringq_variants_differ_only_in_worker_options() -> None:
+    from bench.adapters import get_adapter
+
+    assert get_adapter("ringq").worker_options == {}  # the Worker's own defaults
+    assert get_adapter("ringq-listen").worker_options == {"listen": True}
+    assert get_adapter("ringq-poll").worker_options == {"listen": False}
+    old = get_adapter("ringq-oldworker").worker_options
+    assert old == {"listen": False, "prefetch": 0, "flush_interval": 0.02}
+
+
+def test_archived_results_render_from_gzip(tmp_path: Path) -> None:
+    import gzip
+    import json
+
+    results = {"systems": [], "labels": {}, "versions": {}, "config": {}, "drain": {}, "sweep": {}}
+    path = tmp_path / "results.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(results).encode()))
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPTS / "bench.py"), "--render", str(path), "--no-plots", "--no-reexec"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "cannot read" not in proc.stderr

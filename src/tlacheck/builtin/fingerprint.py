@@ -8,17 +8,18 @@ independent of dict and set iteration order, and TRUE differs from 1 (Python con
   collide); strings and model values are BLAKE2b-64 digests of a tagged UTF-8 encoding
   (deterministic across processes, unlike Python's randomised `hash(str)`). Leaf
   fingerprints are memoised.
-* Functions (records, tuples, sequences) are `fmix64` of (the sum over their pairs of
-  SipHash-1-3 of the 16 bytes `fp(key) || fp(value)`, plus a length/type tag) mod 2^64;
-  finite sets likewise over SipHash of `fp(element)`. Summing makes the encoding canonical
-  without sorting; SipHash (CPython's `hash(bytes)`, a keyed pseudo-random function) makes
-  the summands independent, so sums of different pair sets do not collide systematically
-  (a linear pair hash would: swapping two values keeps a sum of near-linear terms). Its key
-  is chosen per process (`PYTHONHASHSEED`) and inherited by forked workers, so fingerprint
-  values differ between runs; counts do not. An `FV` caches
-  its fingerprint (slot `f`) and its pair sum (slot `s`) on the object; EXCEPT derives the
-  new function's pair sum from the old one in O(1), and sub-values are shared between a
-  state and its successors, so a successor costs only the parts an action rebuilt.
+* Functions (records, tuples, sequences): the pair sum S = sum of (fp(k) + 1) * (fp(v) + 1)
+  over their pairs, as an exact integer; the fingerprint is `fmix64` of (S mod p, p the
+  largest prime below 2^64, plus a length/type tag). Finite sets likewise with S = sum of
+  fp(x)^2. Summing makes the encoding canonical without sorting; the summands are
+  products of avalanche-mixed 64-bit values, so distinct pair sets give sums that differ by
+  a non-trivial bilinear (quadratic) form of random values, which vanishes mod p with
+  probability about 1/p (a linear pair hash would not do: swapping two values between two
+  keys keeps a sum of linear terms equal). An `FV` caches its fingerprint (slot `f`) and
+  pair sum (slot `s`); EXCEPT on a function of more than 6 pairs derives the new sum from
+  the old one in O(1); sub-values are shared between a state and its successors, so a
+  successor costs only the parts an action rebuilt. All of it is deterministic across
+  processes and runs.
 * A state's fingerprint combines its variables' fingerprints in order with CPython's tuple
   hash (xxHash64's round function over 64-bit lanes).
 
@@ -37,6 +38,7 @@ from tlacheck.builtin.values import FV, LazySet, to_frozenset
 from tlacheck.canonical import ModelValue
 
 M64 = (1 << 64) - 1
+_P64 = (1 << 64) - 59  # the largest prime below 2^64
 _K_PAIR = 0x9E3779B97F4A7C15
 _TAG_FN = 0x2545F4914F6CDD1D
 _TAG_SET = 0x5851F42D4C957F2D
@@ -131,11 +133,11 @@ def _fn_fp(v: FV) -> int:
     s = v.s
     if s is None:
         s = v.s = _fn_sum(v.d)
-    return fmix64((s + len(v.d) * _K_PAIR + _TAG_FN) & M64)
+    return fmix64((s % _P64 + len(v.d) * _K_PAIR + _TAG_FN) & M64)
 
 
 def _fn_sum(d: dict[Any, Any]) -> int:
-    """Sum over the pairs of SipHash (CPython's bytes hash) of fp(key) || fp(value)."""
+    """Exact integer sum over the pairs of (fp(key) + 1) * (fp(value) + 1)."""
     s = 0
     get = _LEAF.get
     for k, x in d.items():
@@ -154,7 +156,7 @@ def _fn_sum(d: dict[Any, Any]) -> int:
             fx = get(x) if (cx is int or cx is str or cx is ModelValue) else None
             if fx is None:
                 fx = fingerprint(x)
-        s += hash((fk | (fx << 64)).to_bytes(16, "little"))
+        s += (fk + 1) * (fx + 1)
     return s
 
 
@@ -163,21 +165,15 @@ def except_sum(old: FV, new: FV, k: Any) -> None:
     (when old's is known), so EXCEPT never re-hashes a whole function."""
     s = old.s
     if s is not None:
-        fk = fingerprint(k)
-        fo = fingerprint(old.d[k])
-        fn = fingerprint(new.d[k])
-        new.s = (
-            s
-            - hash((fk | (fo << 64)).to_bytes(16, "little"))
-            + hash((fk | (fn << 64)).to_bytes(16, "little"))
-        )
+        new.s = s + (fingerprint(k) + 1) * (fingerprint(new.d[k]) - fingerprint(old.d[k]))
 
 
 def _set_fp(v: frozenset[Any]) -> int:
     s = 0
     for x in v:
-        s += hash(fingerprint(x).to_bytes(8, "little"))
-    r = fmix64((s + len(v) * _K_PAIR + _TAG_SET) & M64)
+        fx = fingerprint(x)
+        s += fx * fx
+    r = fmix64((s % _P64 + len(v) * _K_PAIR + _TAG_SET) & M64)
     if len(_SETS) > _SETS_MAX:
         _SETS.clear()
     _SETS[id(v)] = (v, r)

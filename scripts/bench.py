@@ -153,6 +153,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="RESULTS_JSON",
         help="re-print the tables and redraw the plots of a recorded run, then exit",
     )
+    p.add_argument(
+        "--markdown", action="store_true", help="with --render: print the tables as markdown (for docs)"
+    )
     p.add_argument("--no-reexec", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     base = QUICK if a.quick else FULL
@@ -197,7 +200,7 @@ def _maybe_reexec(args: argparse.Namespace, argv: list[str]) -> None:
     os.execv(str(py), [str(py), str(Path(__file__).resolve()), *argv, "--no-reexec"])
 
 
-def render_recorded(path: Path, plots: bool) -> int:
+def render_recorded(path: Path, plots: bool, markdown: bool = False) -> int:
     import json
 
     from rich.console import Console
@@ -216,8 +219,8 @@ def render_recorded(path: Path, plots: bool) -> int:
         sys.stderr.write(f"bench.py: error: cannot read {path}: {exc}\n")
         return 2
     console = Console() if sys.stdout.isatty() else Console(width=170)
-    report.render(results, console)
-    if results.get("profile") and "error" not in results["profile"]:
+    report.render(results, console, markdown=markdown)
+    if results.get("profile") and "error" not in results["profile"] and not markdown:
         render_profile(results["profile"], console)
     if plots:
         files = report.plot(results, path.parent)
@@ -234,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     _maybe_reexec(args, argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     if args.render is not None:
-        return render_recorded(args.render, plots=not args.no_plots)
+        return render_recorded(args.render, plots=not args.no_plots, markdown=args.markdown)
     from bench.orchestrate import run
 
     return run(args)

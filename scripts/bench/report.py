@@ -7,12 +7,20 @@ import math
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Table as _RichTable
 
 from bench.adapters import PYTHON_PEERS
 
 REF = "ringq"
+_MARKDOWN = False  # set by render(markdown=True): tables as GitHub markdown (for docs)
+
+
+def Table(*, title: str = "") -> _RichTable:  # stands in for rich's Table
+    if _MARKDOWN:
+        return _RichTable(title=f"**{title}**\n", box=box.MARKDOWN, title_justify="left")
+    return _RichTable(title=title)
 
 
 def _fmt(v: Any, digits: int = 0) -> str:
@@ -88,7 +96,16 @@ def run_at(results: dict[str, Any], system: str, rate: float) -> dict[str, Any] 
     return None
 
 
-def render(results: dict[str, Any], console: Console) -> None:
+def render(results: dict[str, Any], console: Console, markdown: bool = False) -> None:
+    global _MARKDOWN
+    _MARKDOWN = markdown
+    try:
+        _render(results, console)
+    finally:
+        _MARKDOWN = False
+
+
+def _render(results: dict[str, Any], console: Console) -> None:
     systems: list[str] = results["systems"]
     labels: dict[str, str] = results.get("labels", {})
     versions: dict[str, str] = results.get("versions", {})

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tlacheck.builtin.compiler import _truth
-from tlacheck.builtin.fingerprint import fingerprint
+from tlacheck.builtin.fingerprint import state_fingerprint
 from tlacheck.builtin.model import Model
 from tlacheck.builtin.runtime import Ctx, PDict, normalize
 from tlacheck.builtin.values import FV, EvalError, render
@@ -171,11 +171,11 @@ class Explorer:
         return self._keyf(st)
 
     def _key_plain(self, st: State) -> int:
-        return hash(tuple([fingerprint(x) for x in st]))
+        return state_fingerprint(st)
 
     def _key_view(self, st: State) -> int:
         assert self.m.view is not None
-        return hash((fingerprint(self.m.view(Ctx(self.sdict(st)), {})),))
+        return state_fingerprint((self.m.view(Ctx(self.sdict(st)), {}),))
 
     def _key_symmetry(self, st: State) -> int:
         # m.symmetry is a group (closed under composition), so the least fingerprint over the
@@ -187,7 +187,7 @@ class Explorer:
                 cache.clear()
         best: int | None = None
         for p, cache in zip(self.m.symmetry, caches, strict=True):
-            h = hash(tuple([fingerprint(_permute(v, p, cache)) for v in st]))
+            h = state_fingerprint(tuple([_permute(v, p, cache) for v in st]))
             if best is None or h < best:
                 best = h
         assert best is not None
@@ -339,6 +339,8 @@ class Explorer:
         has_aprops = bool(m.action_props) or bool(m.action_constraints)
         constraints = bool(m.constraints)
         key = self._keyf
+        if key == self._key_plain:
+            key = state_fingerprint
         successors = self.successors
         check_state = self.check_state
         add = self.add

@@ -8,20 +8,23 @@ independent of dict and set iteration order, and TRUE differs from 1 (Python con
   collide); strings and model values are BLAKE2b-64 digests of a tagged UTF-8 encoding
   (deterministic across processes, unlike Python's randomised `hash(str)`). Leaf
   fingerprints are memoised.
-* Functions (records, tuples, sequences): the pair sum S = sum of (fp(k) + 1) * (fp(v) + 1)
-  over their pairs, as an exact integer; the fingerprint is `fmix64` of (S mod p, p the
+* Functions (records, tuples, sequences): the pair sum S = sum of m(k) * (fp(v) + 1) over
+  their pairs, as an exact integer, where m(k) = fmix64(fp(k) ^ tag) + 1 is a second,
+  independent function of the key (with fp(k) itself, keys and values from one set would
+  make the form symmetric and value cycles such as <<2,4,2,3>> / <<2,3,4,2>> collide); the fingerprint is `fmix64` of (S mod p, p the
   largest prime below 2^64, plus a length/type tag). Finite sets likewise with S = sum of
   fp(x)^2. Summing makes the encoding canonical without sorting; the summands are
   products of avalanche-mixed 64-bit values, so distinct pair sets give sums that differ by
-  a non-trivial bilinear (quadratic) form of random values, which vanishes mod p with
-  probability about 1/p (a linear pair hash would not do: swapping two values between two
-  keys keeps a sum of linear terms equal). An `FV` caches its fingerprint (slot `f`) and
+  a non-trivial bilinear (quadratic) form of independent random values, which vanishes mod
+  p with probability about 1/p (a linear pair hash would not do: swapping two values
+  between two keys keeps a sum of linear terms equal). An `FV` caches its fingerprint (slot `f`) and
   pair sum (slot `s`); EXCEPT on a function of more than 6 pairs derives the new sum from
   the old one in O(1); sub-values are shared between a state and its successors, so a
   successor costs only the parts an action rebuilt. All of it is deterministic across
   processes and runs.
-* A state's fingerprint combines its variables' fingerprints in order with CPython's tuple
-  hash (xxHash64's round function over 64-bit lanes).
+* A state's fingerprint is `fmix64` of sum_i m_i * (fp(x_i) + 1) mod p over its variables
+  x_i in declaration order, with fixed random multipliers m_i (a universal-hash style
+  linear form), shifted into the signed 64-bit range.
 
 Collisions: as with TLC, two distinct states with the same fingerprint are treated as one
 (the second is silently not explored). Modelling the fingerprint as a uniform 64-bit value,
@@ -70,6 +73,9 @@ _LEAF: dict[Any, int] = {}
 # frozensets cannot carry a slot: memoised by identity, holding a reference so ids stay valid
 _SETS: dict[int, tuple[frozenset[Any], int]] = {}
 _SETS_MAX = 200_000
+# key fingerprint -> its multiplier in a function's pair sum (see _kmix)
+_KMIX: dict[int, int] = {}
+_TAG_KEY = 0x632BE59BD9B4E019
 
 
 def _leaf(v: Any) -> int:
@@ -137,7 +143,7 @@ def _fn_fp(v: FV) -> int:
 
 
 def _fn_sum(d: dict[Any, Any]) -> int:
-    """Exact integer sum over the pairs of (fp(key) + 1) * (fp(value) + 1)."""
+    """Exact integer sum over the pairs of kmix(fp(key)) * (fp(value) + 1)."""
     s = 0
     get = _LEAF.get
     for k, x in d.items():
@@ -156,8 +162,22 @@ def _fn_sum(d: dict[Any, Any]) -> int:
             fx = get(x) if (cx is int or cx is str or cx is ModelValue) else None
             if fx is None:
                 fx = fingerprint(x)
-        s += (fk + 1) * (fx + 1)
+        km = _KMIX.get(fk)
+        if km is None:
+            km = _kmix(fk)
+        s += km * (fx + 1)
     return s
+
+
+def _kmix(fk: int) -> int:
+    """A key's multiplier: an independent function of its fingerprint (memoised: domains are
+    small and shared). With the key's own fingerprint instead, keys and values drawn from the
+    same set would give a symmetric bilinear form, and f = <<2,4,2,3>> and <<2,3,4,2>> (a
+    3-cycle of values) would have equal sums."""
+    if len(_KMIX) > 1_000_000:
+        _KMIX.clear()
+    r = _KMIX[fk] = fmix64(fk ^ _TAG_KEY) + 1
+    return r
 
 
 def except_sum(old: FV, new: FV, k: Any) -> None:
@@ -165,7 +185,11 @@ def except_sum(old: FV, new: FV, k: Any) -> None:
     (when old's is known), so EXCEPT never re-hashes a whole function."""
     s = old.s
     if s is not None:
-        new.s = s + (fingerprint(k) + 1) * (fingerprint(new.d[k]) - fingerprint(old.d[k]))
+        fk = fingerprint(k)
+        km = _KMIX.get(fk)
+        if km is None:
+            km = _kmix(fk)
+        new.s = s + km * (fingerprint(new.d[k]) - fingerprint(old.d[k]))
 
 
 def _set_fp(v: frozenset[Any]) -> int:
@@ -180,9 +204,26 @@ def _set_fp(v: frozenset[Any]) -> int:
     return r
 
 
+_VAR_MULT: list[int] = [fmix64(i ^ 0x7A5E5D3F1B2C4D6F) + 1 for i in range(64)]
+
+
 def state_fingerprint(values: tuple[Any, ...]) -> int:
-    """Fingerprint of a state (its variables' values in declaration order), signed 64-bit."""
-    return hash(tuple([fingerprint(x) for x in values]))
+    """Fingerprint of a state (its variables' values in declaration order), as a signed 64-bit
+    integer: fmix64 of sum_i m_i * (fp(value_i) + 1) mod p, m_i fixed random multipliers."""
+    n = len(values)
+    while n > len(_VAR_MULT):
+        _VAR_MULT.append(fmix64(len(_VAR_MULT) ^ 0x7A5E5D3F1B2C4D6F) + 1)
+    s = 0
+    for m, x in zip(_VAR_MULT, values):  # noqa: B905 (_VAR_MULT is at least as long)
+        c = x.__class__
+        if c is FV:
+            f = x.f
+            if f is None:
+                f = fingerprint(x)
+        else:
+            f = fingerprint(x)
+        s += m * (f + 1)
+    return fmix64(s % _P64) - (1 << 63)
 
 
 def clear_caches() -> None:

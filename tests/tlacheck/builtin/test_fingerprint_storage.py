@@ -3,6 +3,7 @@ fingerprints (not states), spilling the BFS frontier to disk does not change any
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from tlacheck.builtin import run
@@ -61,6 +62,14 @@ def test_structurally_close_values_differ() -> None:
     # swapping values between two keys (a linear pair hash would collide here)
     grid = {FV({p: (i, j)[k] for k, p in enumerate("pq")}) for i in range(30) for j in range(30)}
     assert len({fingerprint(v) for v in grid}) == 900
+    # value cycles over keys from the same set (a symmetric bilinear pair sum would collide)
+    assert fingerprint(mkseq([2, 4, 2, 3])) != fingerprint(mkseq([2, 3, 4, 2]))
+    seqs = [mkseq(t) for t in itertools.product(range(1, 5), repeat=4)]
+    assert len({fingerprint(v) for v in seqs}) == 256
+    subsets = [frozenset(c) for r in range(9) for c in itertools.combinations(range(1, 9), r)]
+    assert len({fingerprint(v) for v in subsets}) == 256
+    nested = [frozenset(c) for r in range(4) for c in itertools.combinations(seqs[:40], r)]
+    assert len({fingerprint(v) for v in nested}) == len(nested)
 
 
 def test_except_updates_the_fingerprint_incrementally_and_exactly() -> None:

@@ -22,9 +22,9 @@ independent of dict and set iteration order, and TRUE differs from 1 (Python con
   the old one in O(1); sub-values are shared between a state and its successors, so a
   successor costs only the parts an action rebuilt. All of it is deterministic across
   processes and runs.
-* A state's fingerprint is `fmix64` of sum_i m_i * (fp(x_i) + 1) mod p over its variables
-  x_i in declaration order, with fixed random multipliers m_i (a universal-hash style
-  linear form), shifted into the signed 64-bit range.
+* A state's fingerprint is sum_i m_i * (fp(x_i) + 1) mod p over its variables x_i in
+  declaration order, with fixed random multipliers m_i (a universal-hash style linear form
+  of avalanche-mixed values), shifted into the signed 64-bit range.
 
 Collisions: as with TLC, two distinct states with the same fingerprint are treated as one
 (the second is silently not explored). Modelling the fingerprint as a uniform 64-bit value,
@@ -35,6 +35,7 @@ the probability of any collision among n distinct states is about n^2 / 2^65: 2.
 from __future__ import annotations
 
 import hashlib
+from operator import mul
 from typing import Any
 
 from tlacheck.builtin.values import FV, LazySet, to_frozenset
@@ -73,8 +74,10 @@ _LEAF: dict[Any, int] = {}
 # frozensets cannot carry a slot: memoised by identity, holding a reference so ids stay valid
 _SETS: dict[int, tuple[frozenset[Any], int]] = {}
 _SETS_MAX = 200_000
-# key fingerprint -> its multiplier in a function's pair sum (see _kmix)
+# key fingerprint -> its multiplier in a function's pair sum (see _kmix); _KEYM: the same
+# keyed by the key itself for int/str/model-value keys (never bools: True == 1 in a dict)
 _KMIX: dict[int, int] = {}
+_KEYM: dict[Any, int] = {}
 _TAG_KEY = 0x632BE59BD9B4E019
 
 
@@ -145,26 +148,32 @@ def _fn_fp(v: FV) -> int:
 def _fn_sum(d: dict[Any, Any]) -> int:
     """Exact integer sum over the pairs of kmix(fp(key)) * (fp(value) + 1)."""
     s = 0
-    get = _LEAF.get
+    kget = _KEYM.get
+    lget = _LEAF.get
     for k, x in d.items():
         ck = k.__class__
-        fk = get(k) if (ck is int or ck is str or ck is ModelValue) else None
-        if fk is None:
+        if ck is str or ck is int or ck is ModelValue:
+            km = kget(k)
+            if km is None:
+                km = _KEYM[k] = _kmix(fingerprint(k))
+        else:
             fk = fingerprint(k)
+            km = _KMIX.get(fk)
+            if km is None:
+                km = _kmix(fk)
         cx = x.__class__
         if cx is FV:
             fx = x.f
             if fx is None:
                 fx = fingerprint(x)
+        elif cx is str or cx is int or cx is ModelValue:
+            fx = lget(x)
+            if fx is None:
+                fx = _leaf(x)
         elif cx is bool:
             fx = _TRUE if x else _FALSE
         else:
-            fx = get(x) if (cx is int or cx is str or cx is ModelValue) else None
-            if fx is None:
-                fx = fingerprint(x)
-        km = _KMIX.get(fk)
-        if km is None:
-            km = _kmix(fk)
+            fx = fingerprint(x)
         s += km * (fx + 1)
     return s
 
@@ -176,6 +185,7 @@ def _kmix(fk: int) -> int:
     3-cycle of values) would have equal sums."""
     if len(_KMIX) > 1_000_000:
         _KMIX.clear()
+        _KEYM.clear()
     r = _KMIX[fk] = fmix64(fk ^ _TAG_KEY) + 1
     return r
 
@@ -205,25 +215,19 @@ def _set_fp(v: frozenset[Any]) -> int:
 
 
 _VAR_MULT: list[int] = [fmix64(i ^ 0x7A5E5D3F1B2C4D6F) + 1 for i in range(64)]
+_VAR_SUM: list[int] = [sum(_VAR_MULT[:i]) for i in range(65)]  # _VAR_SUM[n] = m_0 + ... + m_{n-1}
 
 
 def state_fingerprint(values: tuple[Any, ...]) -> int:
     """Fingerprint of a state (its variables' values in declaration order), as a signed 64-bit
-    integer: fmix64 of sum_i m_i * (fp(value_i) + 1) mod p, m_i fixed random multipliers."""
+    integer: sum_i m_i * (fp(value_i) + 1) mod p, m_i fixed random multipliers (a linear form
+    of avalanche-mixed values; no further mixing needed)."""
     n = len(values)
-    while n > len(_VAR_MULT):
-        _VAR_MULT.append(fmix64(len(_VAR_MULT) ^ 0x7A5E5D3F1B2C4D6F) + 1)
-    s = 0
-    for m, x in zip(_VAR_MULT, values):  # noqa: B905 (_VAR_MULT is at least as long)
-        c = x.__class__
-        if c is FV:
-            f = x.f
-            if f is None:
-                f = fingerprint(x)
-        else:
-            f = fingerprint(x)
-        s += m * (f + 1)
-    return fmix64(s % _P64) - (1 << 63)
+    while n >= len(_VAR_SUM):
+        i = len(_VAR_MULT)
+        _VAR_MULT.append(fmix64(i ^ 0x7A5E5D3F1B2C4D6F) + 1)
+        _VAR_SUM.append(_VAR_SUM[-1] + _VAR_MULT[-1])
+    return (sum(map(mul, _VAR_MULT, [fingerprint(x) for x in values])) + _VAR_SUM[n]) % _P64 - (1 << 63)
 
 
 def clear_caches() -> None:

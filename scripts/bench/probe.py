@@ -193,7 +193,7 @@ async def run(dsn: str, args: argparse.Namespace) -> None:
     queue = AsyncQueue(dsn, schema=SCHEMA)
     claims: list[tuple[float, float, int, int]] = []  # (issued, returned, rows, limit)
     flushes: list[tuple[float, float, int]] = []
-    done_at: dict[int, float] = {}
+    acked: dict[int, float] = {}  # job_id -> when complete_many returned (its commit acknowledged)
     real_claim, real_complete = queue.claim, queue.complete_many
 
     async def claim(**kw: Any) -> Any:
@@ -205,9 +205,10 @@ async def run(dsn: str, args: argparse.Namespace) -> None:
     async def complete_many(items: Any) -> Any:
         t = time.time()
         res = await real_complete(items)
-        flushes.append((t, time.time(), len(items)))
+        t_ack = time.time()
+        flushes.append((t, t_ack, len(items)))
         for it in items:
-            done_at[it.job_id] = t  # done.finished_at is the call's `now`, as the bench reads it
+            acked[it.job_id] = t_ack
         return res
 
     queue.claim = claim  # type: ignore[method-assign]
@@ -230,10 +231,11 @@ async def run(dsn: str, args: argparse.Namespace) -> None:
     prod.join(5)
     with psycopg.connect(dsn, autocommit=True) as conn:
         rows = conn.execute(
-            f"SELECT (r.payload->>'seq')::int, extract(epoch FROM d.finished_at)::float8 "
+            f"SELECT (r.payload->>'seq')::int, extract(epoch FROM d.finished_at)::float8, r.job_id "
             f"FROM {SCHEMA}.done d JOIN {SCHEMA}.ready r USING (job_id)"
         ).fetchall()
-    fin = {int(s): float(t) for s, t in rows if int(s) >= 0}
+    fin = {int(s): float(t) for s, t, _ in rows if int(s) >= 0}
+    ack = {int(s): acked[int(j)] for s, _, j in rows if int(s) >= 0 and int(j) in acked}
     await queue.close()
 
     enq: dict[int, float] = {}
@@ -242,9 +244,12 @@ async def run(dsn: str, args: argparse.Namespace) -> None:
             enq[s] = t
     start_lat = [(starts[s] - enq[s]) * 1000 for s in enq if s in starts]
     done_lat = [(fin[s] - enq[s]) * 1000 for s in enq if s in fin]
+    ack_lat = [(ack[s] - enq[s]) * 1000 for s in enq if s in ack]
     print(f"rate {args.rate}/s for {args.duration}s, listen={args.listen}, extra={args.extra}")
     print(f"jobs {len(enq)} started {len(start_lat)} done {len(done_lat)}")
-    for name, xs in (("start", start_lat), ("done", done_lat)):
+    # done = done.finished_at (the complete call's `now`, what the bench reads); acked = when the
+    # complete's commit was acknowledged to the worker
+    for name, xs in (("start", start_lat), ("done", done_lat), ("acked", ack_lat)):
         print(
             f"{name:5} ms: p50 {pct(xs, 50):6.1f}  p95 {pct(xs, 95):6.1f}  p99 {pct(xs, 99):6.1f}  "
             f"max {max(xs) if xs else float('nan'):6.1f}"

@@ -227,6 +227,12 @@ class AsyncQueue:
     async def dlq_purge(self, job_ids: Sequence[int] | None = None, *, queue: str | None = None) -> int:
         return await self._run(admin.dlq_purge_call(self.schema, job_ids, queue))
 
+    async def check(self) -> None:
+        """Drop pooled connections that no longer work (e.g. after a server restart), so the next
+        caller gets a live one; callers use it after a connection-level failure."""
+        if self._opened:
+            await self._pool.check()
+
     async def close(self) -> None:
         if self._owns_pool and self._opened:
             await self._pool.close()

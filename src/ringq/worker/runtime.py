@@ -313,6 +313,12 @@ class Worker:
             except psycopg.OperationalError as exc:
                 failures += 1
                 log.warning("claim failed; will retry", extra={"error": str(exc), "attempt": failures})
+                # The server may have restarted: drop the pool's other dead connections too, so
+                # neither the next claim nor the application's own calls on this pool meet them.
+                check = getattr(self.queue, "check", None)
+                if check is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.wait_for(check(), timeout=2.0)
                 await self._wait(self._stopping, min(_RETRY_CAP, _RETRY_BASE * 2**failures))
                 continue
             except Exception as exc:

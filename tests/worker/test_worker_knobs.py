@@ -38,6 +38,9 @@ BAD: list[dict[str, Any]] = [
     {"flush_interval": -1},
     {"flush_batch": 0},
     {"listen_poll_interval": math.inf},
+    {"prefetch": -1},
+    {"prefetch": 1.5},
+    {"prefetch": True},
     {"listen_health_interval": 0},
 ]
 
@@ -61,3 +64,17 @@ def test_the_channel_fits_namedatalen_for_any_schema_name() -> None:
     for schema in ("s", "x" * 63, "Mixed_Case_1"):
         channel = notify_channel(schema)
         assert channel.startswith("ringq_") and len(channel) == 38
+
+
+def test_prefetch_defaults_to_three_times_concurrency_and_zero_turns_it_off() -> None:
+    queue = AsyncQueue("postgresql://unused.invalid/x", schema="s")
+    assert Worker(queue, registry, concurrency=4, maintenance=False).prefetch == 12
+    assert Worker(queue, registry, concurrency=4, maintenance=False, prefetch=0).prefetch == 0
+
+
+def test_ringq_worker_listens_by_default_and_no_listen_polls_only() -> None:
+    from ringq.cli.app import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["worker", "--app", "m:r"]).listen is True
+    assert parser.parse_args(["worker", "--app", "m:r", "--no-listen"]).listen is False

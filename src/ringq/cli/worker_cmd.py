@@ -155,9 +155,10 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--poll-interval", type=positive_float, default=0.5)
     p.add_argument(
         "--listen",
-        action="store_true",
-        help="also wake on NOTIFY (dedicated, health-checked LISTEN connection; "
-        "the poll stays on as the fallback)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="wake on NOTIFY (dedicated, health-checked LISTEN connection; the poll stays on as the "
+        "fallback). On by default; --no-listen polls only",
     )
     p.add_argument(
         "--listen-poll-interval",

@@ -5,7 +5,7 @@
 -- Rows listed in `cancels` are passed over and do not count against p_limit. Each claimed row gets a claim row with a fresh global
 -- run_lease and deadline = now + lease in the CURRENT claim slot; the lane cursor then advances.
 --
--- Busy lane: when SKIP LOCKED finds no lane and nothing is claimed yet, but a plain read shows a
+-- Busy lane: when SKIP LOCKED finds no lane and no lane is locked yet, but a plain read shows a
 -- skipped lane with committed backlog (next_seq > claim_seq), claim WAITS for that one lane's row
 -- lock, at most 50 ms (lock_timeout, inside a subtransaction; on timeout it returns what it has,
 -- i.e. nothing). The holder is normally an enqueue between its allocation and its commit (ADR
@@ -49,7 +49,7 @@ BEGIN
         IF NOT FOUND THEN
             -- Every lane with work was skipped (locked). With nothing claimed yet, wait briefly for
             -- the most urgent one whose committed backlog a plain read sees (see the header).
-            EXIT WHEN v_left < p_limit;
+            EXIT WHEN v_left < p_limit OR cardinality(v_seen) > 0;  -- wait holding no lane
             SELECT l.lane_id INTO v_busy FROM {schema}.lanes l
             WHERE l.next_seq > l.claim_seq AND (p_queues IS NULL OR l.queue = ANY (p_queues))
               AND l.lane_id <> ALL (v_seen)

@@ -165,6 +165,11 @@ Plans == [
   claim_lanes |->
     << W("adv:claim_ring", "AdvisoryShared"), SK("lanes[1]", "ForUpdate"),
        W("ready_0", "AccessShare"), W("claims_0", "RowExclusive"), SK("lanes[2]", "ForUpdate") >>,
+  \* claim.sql, busy lane: every lane with work was skipped and none is held, so it waits for
+  \* the most urgent one under a 50 ms lock_timeout (gives up: returns empty).
+  claim_busy_lane |->
+    << W("adv:claim_ring", "AdvisoryShared"), TO("lanes[1]", "ForUpdate"),
+       W("ready_0", "AccessShare"), W("claims_0", "RowExclusive") >>,
   \* complete.sql: one statement: claims read, closures inserted in run_lease order,
   \* then the done rows (the `fin` CTE runs after `won` has been read to the end).
   complete_one |->
@@ -277,7 +282,7 @@ NewLanes(in34, in43) == IF LaneCreationOrdered THEN {in34} ELSE {in34, in43}
 \* Which variants each transaction can run.
 VariantsOf(t) ==
     CASE t = "enqueue"   -> {"enqueue_batch", "enqueue_dedup"} \cup NewLanes("enqueue_new_lanes_34", "enqueue_new_lanes_43")
-      [] t = "claim"     -> {"claim_lanes"}
+      [] t = "claim"     -> {"claim_lanes", "claim_busy_lane"}
       [] t = "complete"  -> {"complete_one", "complete_batch"}
       [] t = "fail"      -> {"fail_retry", "fail_backoff", "fail_dlq", "fail_batch"}
       [] t = "heartbeat" -> {"heartbeat_one"}

@@ -383,8 +383,10 @@ def to_frozenset(s: Any) -> frozenset[Any]:
 
 
 def iter_set(s: Any) -> Iterable[Any]:
+    # TLC's order, not hash order: string hashes change per process (PYTHONHASHSEED), and so
+    # would the counts at a violation and the trace chosen
     if isinstance(s, frozenset):
-        return s
+        return sorted_elems(s)
     if isinstance(s, LazySet):
         if not s.finite:
             raise EvalError(f"cannot enumerate the infinite set {s!r}")

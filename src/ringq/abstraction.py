@@ -29,6 +29,7 @@ import psycopg
 from psycopg import sql
 
 from ringq.model.state import (
+    DB_VARIABLES,
     Att,
     Cancel,
     Claim,
@@ -43,19 +44,6 @@ from ringq.model.state import (
 )
 from ringq.validation import check_schema
 
-DB_VARIABLES = (
-    "ring_state",
-    "slots",
-    "lanes",
-    "ready",
-    "done",
-    "claims",
-    "closures",
-    "expired",
-    "cancels",
-    "deferred",
-    "dlq",
-)
 # closures written by the attempt's holder carry `by = lease`; rescue/cancel write by = 0
 _BY_HOLDER = frozenset({"completed", "failed", "retried", "dlq"})
 

@@ -119,7 +119,8 @@ class State(NamedTuple):
     pruning: int = NOT_PRUNING
 
 
-BASE_VARIABLES = (
+# The variables the database itself holds (ringq.abstraction maps rows onto exactly these).
+DB_VARIABLES = (
     "ring_state",
     "slots",
     "lanes",
@@ -131,6 +132,9 @@ BASE_VARIABLES = (
     "cancels",
     "deferred",
     "dlq",
+)
+BASE_VARIABLES = (
+    *DB_VARIABLES,
     "next_lease",
     "held",
     "post",

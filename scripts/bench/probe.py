@@ -43,6 +43,8 @@ TASK = "probe_noop"
 
 
 def _producer(dsn: str, rate: float, duration: float, tick: float, go: Any, out: Any) -> None:
+    from pacing import paced  # run as a script: scripts/bench is on sys.path
+
     from ringq.aclient import AsyncQueue
     from ringq.types import Job
 
@@ -52,19 +54,9 @@ def _producer(dsn: str, rate: float, duration: float, tick: float, go: Any, out:
         batches: list[tuple[int, int, float]] = []
         go.wait()
         t0 = time.time()
-        sent = k = 0
-        while time.time() - t0 < duration:
-            due = int(rate * (time.time() - t0)) + 1 - sent
-            if due > 0:
-                await q.enqueue_many([Job(TASK, {"seq": s}) for s in range(sent, sent + due)])
-                batches.append((sent, sent + due, time.time()))
-                sent += due
-            k += 1
-            delay = t0 + k * tick - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            else:
-                k = int((time.time() - t0) / tick)
+        async for seqs in paced(t0, rate, duration, tick):
+            await q.enqueue_many([Job(TASK, {"seq": s}) for s in seqs])
+            batches.append((seqs.start, seqs.stop, time.time()))
         await q.close()
         return batches
 

@@ -12,12 +12,12 @@ import logging
 import pickle
 import time
 import traceback
-from collections.abc import Sequence
 from multiprocessing.sharedctypes import Synchronized
 from multiprocessing.synchronize import Event
 from typing import Any
 
 from bench.adapters import get_adapter
+from bench.pacing import paced
 
 
 def _quiet() -> None:
@@ -105,26 +105,10 @@ def producer_main(
                     progress.value = hi
             else:
                 rate, duration, tick = float(plan["rate"]), float(plan["duration"]), float(plan["tick"])
-                max_batch = max(1, int(rate * 0.25))
-                sent = 0
-                k = 0
-                while True:
-                    now = time.time()
-                    if now - t0 >= duration:
-                        break
-                    due = min(int(rate * (now - t0)) + 1 - sent, max_batch)
-                    if due > 0:
-                        seqs: Sequence[int] = range(sent, sent + due)
-                        await producer.enqueue(seqs)
-                        batches.append((sent, sent + due, time.time()))
-                        sent += due
-                        progress.value = sent
-                    k += 1
-                    delay = t0 + k * tick - time.time()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    else:
-                        k = int((time.time() - t0) / tick)
+                async for seqs in paced(t0, rate, duration, tick, max(1, int(rate * 0.25))):
+                    await producer.enqueue(seqs)
+                    batches.append((seqs.start, seqs.stop, time.time()))
+                    progress.value = seqs.stop
             return {"t0": t0, "t_end": time.time(), "batches": batches}
         finally:
             await producer.close()

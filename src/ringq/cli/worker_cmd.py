@@ -167,12 +167,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         help="idle poll while the LISTEN connection is healthy (default: --poll-interval)",
     )
     p.add_argument("--shutdown-timeout", type=positive_float, default=30.0, help="drain deadline on SIGTERM")
-    p.add_argument(
-        "--rotate-interval",
-        type=positive_float,
-        default=600.0,
-        help="ring rotation period in seconds; results are kept ~(slots-1) x this (default 600)",
-    )
+    _add_rotate_interval(p)
     p.add_argument("--no-maintenance", action="store_true", help="never run promote/rescue/rotate/prune")
     p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
     p.add_argument("--log-json", action="store_true", help="JSON-lines logs")
@@ -185,11 +180,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "run the workers with --no-maintenance",
     )
     m.add_argument("--interval", type=positive_float, default=1.0, help="promote/rescue period (default 1)")
-    m.add_argument(
+    _add_rotate_interval(m)
+    m.add_argument("--log-json", action="store_true", help="JSON-lines logs")
+    m.set_defaults(func=cmd_maintain)
+
+
+def _add_rotate_interval(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--rotate-interval",
         type=positive_float,
         default=600.0,
         help="ring rotation period in seconds; results are kept ~(slots-1) x this (default 600)",
     )
-    m.add_argument("--log-json", action="store_true", help="JSON-lines logs")
-    m.set_defaults(func=cmd_maintain)

@@ -129,27 +129,24 @@ CHECKS: tuple[Check, ...] = (
                           AND (d.outcome IN ('completed', 'cancelled') OR d.run_lease IS NULL))
           AND NOT EXISTS (SELECT 1 FROM {s}.closures x WHERE x.job_id = p.job_id
                           AND x.outcome IN ('completed', 'cancelled'))
-          -- the latest attempt still on record went to the DLQ (its next life, if any, was a
-          -- DLQ retry whose rows are checked above)
+          -- the latest attempt still on record explains the silence:
           AND NOT EXISTS (
               SELECT 1 FROM (SELECT c.* FROM {s}.claims c WHERE c.job_id = p.job_id
                              ORDER BY c.run_lease DESC LIMIT 1) c
+              -- it went to the DLQ (its next life, if any, was a DLQ retry checked above), or
               WHERE EXISTS (SELECT 1 FROM {s}.closures x WHERE x.job_id = c.job_id
                             AND x.run_lease = c.run_lease AND x.outcome = 'dlq')
                  OR EXISTS (SELECT 1 FROM {s}.done d WHERE d.job_id = c.job_id
-                            AND d.run_lease = c.run_lease AND d.outcome = 'dlq'))
-          -- the latest attempt on record is closed and the queue slot of the row it claimed is
-          -- pruned. Its successor (retry/rescue) was appended later, so it sat in that slot or a
-          -- newer one, and prune takes slots oldest first: a cancelled successor whose terminal
-          -- row was pruned looks like a lost one here. A lost successor still queued is caught by
-          -- PruneSafety/CountersMatch (lane cursor); the rest by the execution log.
-          AND NOT EXISTS (
-              SELECT 1 FROM (SELECT c.* FROM {s}.claims c WHERE c.job_id = p.job_id
-                             ORDER BY c.run_lease DESC LIMIT 1) c
-              WHERE EXISTS (SELECT 1 FROM {s}.closures x WHERE x.job_id = c.job_id
-                            AND x.run_lease = c.run_lease AND x.slot = c.slot)
-                AND NOT EXISTS (SELECT 1 FROM {s}.ready r WHERE r.lane_id = c.lane_id
-                                AND r.lane_seq = c.lane_seq AND r.slot = c.ready_slot))
+                            AND d.run_lease = c.run_lease AND d.outcome = 'dlq')
+                 -- it is closed and the queue slot of the row it claimed is pruned. Its successor
+                 -- (retry/rescue) was appended later, so it sat in that slot or a newer one, and
+                 -- prune takes slots oldest first: a cancelled successor whose terminal row was
+                 -- pruned looks like a lost one here. A lost successor still queued is caught by
+                 -- PruneSafety/CountersMatch (lane cursor); the rest by the execution log.
+                 OR (EXISTS (SELECT 1 FROM {s}.closures x WHERE x.job_id = c.job_id
+                             AND x.run_lease = c.run_lease AND x.slot = c.slot)
+                     AND NOT EXISTS (SELECT 1 FROM {s}.ready r WHERE r.lane_id = c.lane_id
+                                     AND r.lane_seq = c.lane_seq AND r.slot = c.ready_slot)))
           -- no attempt on record and a dead-letter terminal row: DLQ'd, history pruned
           AND NOT (NOT EXISTS (SELECT 1 FROM {s}.claims c WHERE c.job_id = p.job_id)
                    AND NOT EXISTS (SELECT 1 FROM {s}.ready r WHERE r.job_id = p.job_id)

@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,14 +126,6 @@ def assert_exactly_once(url: str, schema: str, ids: Sequence[int], tally: Tally 
     winner = dict(q(url, schema, "SELECT job_id, run_lease FROM {s}.closures WHERE outcome = 'completed'"))
     late = [(j, lease) for j, lease, _, _ in tally.executions if j in winner and lease > winner[j]]
     assert not late, f"attempts ran after their job's completing attempt: {late[:10]}"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
-        await asyncio.sleep(0.05)
 
 
 def start_worker_process(url: str, schema: str, *extra: str) -> subprocess.Popen[str]:

@@ -18,7 +18,6 @@ from chaos_helpers import (
     Record,
     Tally,
     assert_exactly_once,
-    eventually,
     first_recovered,
     median,
     ms,
@@ -34,6 +33,7 @@ from ringq.leader import LeaderSettings
 from ringq.types import Job
 from ringq.worker import Worker
 from ringq.worker.wakeup import notify_channel
+from support import eventually
 
 pytestmark = pytest.mark.chaos
 

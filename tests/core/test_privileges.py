@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,36 +11,25 @@ from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from ringq import PermissionDenied, Queue, RingqError
+from support import runtime_role_without_truncate
 
 
 @pytest.fixture
 def no_truncate_queue(db_url: str, installed: str, clock: Any) -> Iterator[Queue]:
     """A Queue whose sessions run as a role with every runtime grant except TRUNCATE."""
-    role = f"r_{uuid.uuid4().hex[:12]}"
-    ident, schema = sql.Identifier(role), sql.Identifier(installed)
-    with psycopg.connect(db_url, autocommit=True) as su:
-        su.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(ident))
-        for grant in (
-            "GRANT USAGE ON SCHEMA {s} TO {r}",
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}",
-            "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
-            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {s} TO {r}",
-        ):
-            su.execute(sql.SQL(grant).format(s=schema, r=ident))
+    with runtime_role_without_truncate(db_url, installed) as role:
+        ident = sql.Identifier(role)
 
-    def as_role(conn: psycopg.Connection) -> None:
-        conn.execute(sql.SQL("SET ROLE {}").format(ident))
+        def as_role(conn: psycopg.Connection) -> None:
+            conn.execute(sql.SQL("SET ROLE {}").format(ident))
 
-    pool = ConnectionPool(
-        db_url, min_size=1, max_size=2, kwargs={"autocommit": True}, configure=as_role, open=True
-    )
-    try:
-        yield Queue(pool, schema=installed, clock=clock)
-    finally:
-        pool.close()
-        with psycopg.connect(db_url, autocommit=True) as su:
-            su.execute(sql.SQL("DROP OWNED BY {}").format(ident))
-            su.execute(sql.SQL("DROP ROLE {}").format(ident))
+        pool = ConnectionPool(
+            db_url, min_size=1, max_size=2, kwargs={"autocommit": True}, configure=as_role, open=True
+        )
+        try:
+            yield Queue(pool, schema=installed, clock=clock)
+        finally:
+            pool.close()
 
 
 def test_prune_without_truncate_raises_permission_denied(no_truncate_queue: Queue, q_rows: Any) -> None:

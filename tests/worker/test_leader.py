@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
-from worker_helpers import FAST_LEADER, eventually
+from worker_helpers import FAST_LEADER
 
 from ringq.aclient import AsyncQueue
 from ringq.clock import ManualClock, SystemClock
 from ringq.leader import LeaderSettings, MaintenanceLeader
 from ringq.metrics import WorkerMetrics
+from support import eventually, runtime_role_without_truncate
 
 
 def test_exactly_one_leader_at_a_time_and_another_takes_over_when_it_stops(
@@ -106,21 +106,8 @@ def test_a_busy_rotation_is_deferred_not_raised(db_url: str, installed: str) -> 
 @pytest.fixture
 def no_truncate_role(db_url: str, installed: str) -> Iterator[str]:
     """A role with the runtime grants but not TRUNCATE, so every prune fails (PermissionDenied)."""
-    role = f"r_{uuid.uuid4().hex[:12]}"
-    ident, schema = sql.Identifier(role), sql.Identifier(installed)
-    with psycopg.connect(db_url, autocommit=True) as su:
-        su.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(ident))
-        for grant in (
-            "GRANT USAGE ON SCHEMA {s} TO {r}",
-            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {s} TO {r}",
-            "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {s} TO {r}",
-            "GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {s} TO {r}",
-        ):
-            su.execute(sql.SQL(grant).format(s=schema, r=ident))
-    yield role
-    with psycopg.connect(db_url, autocommit=True) as su:
-        su.execute(sql.SQL("DROP OWNED BY {}").format(ident))
-        su.execute(sql.SQL("DROP ROLE {}").format(ident))
+    with runtime_role_without_truncate(db_url, installed) as role:
+        yield role
 
 
 def _pool_as(db_url: str, role: str) -> AsyncConnectionPool:

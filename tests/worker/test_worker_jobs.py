@@ -8,13 +8,14 @@ import threading
 import time
 from typing import Any
 
-from worker_helpers import FAST_LEADER, eventually, rows, run_until
+from worker_helpers import FAST_LEADER, rows, run_until
 
 from ringq.aclient import AsyncQueue
 from ringq.backoff import Backoff
 from ringq.clock import ManualClock, SystemClock
 from ringq.registry import JobContext, Registry
 from ringq.worker import Worker
+from support import eventually
 
 NO_WAIT = Backoff(base=0.01, factor=1.0, cap=0.01, jitter=0.0)
 

@@ -12,7 +12,7 @@ from collections import Counter
 import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool
-from worker_helpers import eventually, rows
+from worker_helpers import rows
 
 from ringq.aclient import AsyncQueue
 from ringq.backoff import Backoff
@@ -20,6 +20,7 @@ from ringq.clock import ManualClock, SystemClock
 from ringq.registry import JobContext, Registry
 from ringq.types import Job
 from ringq.worker import Worker
+from support import eventually
 
 NO_WAIT = Backoff(base=0.01, factor=1.0, cap=0.01, jitter=0.0)
 

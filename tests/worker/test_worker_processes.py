@@ -11,13 +11,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from worker_helpers import FAST_LEADER, eventually, rows
+from worker_helpers import FAST_LEADER, rows
 from worker_sample_app import registry
 
 from ringq.aclient import AsyncQueue
 from ringq.client import Queue
 from ringq.types import Job
 from ringq.worker import Worker
+from support import eventually
 
 HERE = Path(__file__).parent
 RINGQ = [sys.executable, "-c", "import sys; from ringq.cli import main; sys.exit(main())"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 
 import psycopg
@@ -11,17 +10,10 @@ from psycopg import sql
 
 from ringq.leader import LeaderSettings
 from ringq.worker import Worker
+from support import eventually
 
 # Maintenance fast enough for tests: promote/rescue every 50 ms, never rotate on its own.
 FAST_LEADER = LeaderSettings(interval=0.05, prune_interval=0.5, rotate_interval=3600.0, acquire_interval=0.1)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
-        await asyncio.sleep(0.05)
 
 
 async def run_until(worker: Worker, check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:

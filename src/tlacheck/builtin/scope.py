@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from tlacheck.builtin.syntax import Module, Node
 
 if TYPE_CHECKING:
-    from tlacheck.builtin.compiler import Compiler
+    from tlacheck.builtin.core import CompilerCore
 
 
 class Unsupported(Exception):
@@ -88,7 +88,7 @@ Def = OpDef | ConstDef | VarDef | SubstDef | AliasDef | InstDef
 class ModScope:
     """Names visible at the top level of one module instance."""
 
-    def __init__(self, module: Module, compiler: Compiler) -> None:
+    def __init__(self, module: Module, compiler: CompilerCore) -> None:
         self.module = module
         self.compiler = compiler
         self.names: dict[str, Def] = {}

@@ -6,7 +6,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: verify test lint typecheck install clean bench-setup bench
+.PHONY: verify test lint typecheck install clean bench-setup bench browser
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -23,7 +23,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+# The dashboard's browser tests use Debian's chromium; the script installs it where it can
+# (root + apt) and otherwise says why the browser tests will skip.
+browser:
+	-bash scripts/setup-browser.sh
+
+test: $(STAMP) lint typecheck browser
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 verify: $(STAMP)

@@ -19,7 +19,7 @@ else
   py="$(command -v python3)"
 fi
 
-# A fresh clone without `pip install -e .`: import ringq and tlacheck from the source tree.
+# A fresh clone without `pip install -e .`: import tlacheck from the source tree.
 export PYTHONPATH="$root/src${PYTHONPATH:+:$PYTHONPATH}"
-export RINGQ_CORRECTNESS_DIR="${RINGQ_CORRECTNESS_DIR:-$here}"
-exec "$py" -m ringq.spec_suite "$@"
+export TLACHECK_SUITE_DIR="${TLACHECK_SUITE_DIR:-$here}"
+exec "$py" -m tlacheck.suite "$@"

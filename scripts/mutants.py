@@ -1,4 +1,4 @@
-"""Run the stateful suites once per mutant of ringq.faults and print which invariant caught it.
+"""Run the stateful suites once per mutant of ringq_proof.mutants and print which invariant caught it.
 
     .venv/bin/python scripts/mutants.py                       # baseline + every mutant
     .venv/bin/python scripts/mutants.py cursor_after_commit   # some mutants
@@ -27,7 +27,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ringq.embedded import database_url
-from ringq.faults import BY_NAME, MutantResult, RunOutcome, run_mutants
+from ringq_proof.mutants import BY_NAME
+from ringq_proof.mutants.runner import MutantResult, RunOutcome, run_mutants
 
 
 def _cell(r: RunOutcome | None) -> str:

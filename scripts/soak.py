@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from ringq import faults
 from ringq.embedded import database_url
+from ringq_proof import mutants
 from stateful.chaos import run_chaos  # type: ignore[import-not-found]
 
 
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         lease=args.lease,
         seed=args.seed,
         drain_seconds=args.drain_seconds,
-        mutant=faults.from_env(),
+        mutant=mutants.from_env(),
         keep_schema=args.keep_schema,
     )
     print(result.summary())

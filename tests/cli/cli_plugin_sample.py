@@ -1,4 +1,4 @@
-"""A stand-in for `ringq.model.cli`: a subcommand group plugged into `ringq` by `register`."""
+"""A stand-in for `ringq_proof.model.cli`: a subcommand group plugged into `ringq` by `register`."""
 
 from __future__ import annotations
 

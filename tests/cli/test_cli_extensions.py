@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ringq import verify
 from ringq.cli import app, main
 from ringq.errors import InvalidInput
+from ringq_proof import verify
 
 
 def test_a_plugin_module_adds_its_subcommands(

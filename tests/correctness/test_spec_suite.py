@@ -7,7 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ringq.spec_suite import (
+from tlacheck.result import CheckResult, TraceStep
+from tlacheck.suite import (
     SuiteEntry,
     as_rows,
     compare,
@@ -16,7 +17,6 @@ from ringq.spec_suite import (
     main,
     run_suite,
 )
-from tlacheck.result import CheckResult, TraceStep
 
 PASSING = SuiteEntry("a/Spec.tla", "a/Spec.cfg", "pass", distinct=10, generated=20, depth=3)
 VIOLATING = SuiteEntry("a/Spec.tla", "a/Broken.cfg", "invariant_violated", violated="Safe", trace_length=2)

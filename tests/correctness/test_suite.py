@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ringq.spec_suite import SuiteEntry, compare, default_checker, load_suite
+from tlacheck.suite import SuiteEntry, compare, default_checker, load_suite
 
 CORRECTNESS = Path(__file__).resolve().parents[2] / "correctness"
 ENTRIES = load_suite(CORRECTNESS)

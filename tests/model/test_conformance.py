@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from ringq.model import Model, available_configs, explore, load_config, to_canonical
-from ringq.model.explore import path_to, reachable
-from ringq.model.liveness import PROPERTIES
+from ringq_proof.model import Model, available_configs, explore, load_config, to_canonical
+from ringq_proof.model.explore import path_to, reachable
+from ringq_proof.model.liveness import PROPERTIES
 from tlacheck import builtin
 from tlacheck.canonical import CanonState, to_tla
 
@@ -117,7 +117,7 @@ def test_broken_cfg_violates_the_same_invariant_with_a_trace_of_the_same_length(
 def test_without_fairness_both_find_eventually_terminal_violated(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ringq.model import liveness
+    from ringq_proof.model import liveness
 
     live = CONFIGS["SegmentedStorage_live"]
     unfair = tmp_path / "unfair.cfg"

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from ringq.model import Model, StepError, liveness, load_config
-from ringq.model.cli import main
-from ringq.model.derived import View
-from ringq.model.invariants import INVARIANTS
-from ringq.model.state import Att
+from ringq_proof.model import Model, StepError, liveness, load_config
+from ringq_proof.model.cli import main
+from ringq_proof.model.derived import View
+from ringq_proof.model.invariants import INVARIANTS
+from ringq_proof.model.state import Att
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,6 +120,6 @@ def test_cli_graph_writes_graphml_dot_and_svg(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_verify_step_is_registered() -> None:
-    from ringq import verify
+    from ringq_proof import verify
 
     assert "model" in {s.name for s in verify.registered_steps()}

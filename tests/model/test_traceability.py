@@ -58,7 +58,7 @@ def test_every_entry_names_each_layer(name: str) -> None:
 
 
 def test_every_cfg_invariant_is_listed() -> None:
-    from ringq.model import available_configs, load_config
+    from ringq_proof.model import available_configs, load_config
 
     for cfg_name in available_configs():
         cfg = load_config(cfg_name)

@@ -26,14 +26,14 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-from ringq import faults
 from ringq.backoff import Backoff
 from ringq.client import Queue
 from ringq.errors import AttemptClosed, MaintenanceBusy, PruneBlocked, RingqError
-from ringq.execlog import JsonlWriter, LogReport, check_log, read_jsonl
 from ringq.install import install
 from ringq.invariants import CheckResult, run_checks
 from ringq.types import Completion, Failure, Job
+from ringq_proof import mutants
+from ringq_proof.execlog import JsonlWriter, LogReport, check_log, read_jsonl
 
 QUEUE = "c"
 MAX_ATTEMPTS = 4
@@ -284,7 +284,7 @@ def run_chaos(
     lease: float = 1.0,
     seed: int = 0,
     drain_seconds: float = 30.0,
-    mutant: faults.Mutant | None = None,
+    mutant: mutants.Mutant | None = None,
     keep_schema: bool = False,
     workdir: Path | None = None,
 ) -> ChaosResult:
@@ -292,7 +292,7 @@ def run_chaos(
     admin = psycopg.connect(url, autocommit=True)
     install(admin, schema, 3, 3)
     if mutant is not None:
-        faults.install_mutant(admin, schema, mutant)
+        mutants.install_mutant(admin, schema, mutant)
     tmp = workdir or Path(os.environ.get("TMPDIR", "/tmp")) / f"ringq-{schema}"
     tmp.mkdir(parents=True, exist_ok=True)
     c = _Chaos(url, schema, tmp, workers, lease, seed)

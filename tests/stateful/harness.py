@@ -20,7 +20,6 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ringq import faults
 from ringq.admin import cancel_call, dlq_retry_call
 from ringq.backoff import Backoff
 from ringq.client import (
@@ -33,11 +32,12 @@ from ringq.client import (
 )
 from ringq.clock import ManualClock
 from ringq.errors import RingqError
-from ringq.execlog import ExecLog
 from ringq.install import install
 from ringq.maintenance import promote_call, prune_call, rescue_call, rotate_call
 from ringq.sqlfiles import Call
 from ringq.types import ClaimedJob, Completion, Failure, Job
+from ringq_proof import mutants
+from ringq_proof.execlog import ExecLog
 
 LEASE = 30.0
 MAX_ATTEMPTS = 2
@@ -73,7 +73,7 @@ class Harness:
         schema: str,
         *,
         workers: Sequence[str] = ("w1", "w2"),
-        mutant: faults.Mutant | None = None,
+        mutant: mutants.Mutant | None = None,
         queue_slots: int = 2,
         claim_slots: int = 2,
     ) -> None:
@@ -86,7 +86,7 @@ class Harness:
         self.admin = psycopg.connect(url, autocommit=True)
         install(self.admin, schema, queue_slots, claim_slots)
         if mutant is not None:
-            faults.install_mutant(self.admin, schema, mutant)
+            mutants.install_mutant(self.admin, schema, mutant)
         self.maint = self._connect("maintenance")
         self.workers = {w: SimWorker(w, self._connect(w)) for w in workers}
         self.batches = 0

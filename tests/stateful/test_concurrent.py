@@ -12,8 +12,8 @@ import os
 
 import pytest
 
-from ringq import faults
 from ringq.embedded import database_url
+from ringq_proof import mutants
 
 from .chaos import run_chaos
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.stateful
 
 def test_workers_under_chaos_lose_and_duplicate_nothing() -> None:
     seconds = float(os.environ.get("RINGQ_CHAOS_SECONDS", "20"))
-    mutant = faults.from_env()
+    mutant = mutants.from_env()
     result = run_chaos(database_url(), seconds=seconds, workers=3, lease=1.0, seed=1, mutant=mutant)
     print(result.summary())
     if not result.ok:
@@ -32,7 +32,7 @@ def test_workers_under_chaos_lose_and_duplicate_nothing() -> None:
             or ("NoDuplicateCompletion" if result.log.duplicated else None)
             or (result.violations[0].check.invariant if result.violations else "unexpected")
         )
-        faults.write_report({"invariant": first, "message": result.summary()[:2000], "steps": None})
+        mutants.write_report({"invariant": first, "message": result.summary()[:2000], "steps": None})
     assert result.enqueued > 0 and result.log.executed > 0, result.summary()
     assert result.kills + result.terminations > 0, result.summary()
     assert result.ok, result.summary()

@@ -22,8 +22,8 @@ import pytest
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-from ringq import faults
 from ringq.embedded import database_url
+from ringq_proof import mutants
 
 from .harness import Crash, Harness
 
@@ -108,7 +108,7 @@ CASES: dict[str, Setup] = {
 
 @contextlib.contextmanager
 def harness() -> Iterator[Harness]:
-    h = Harness(database_url(), f"lo_{uuid.uuid4().hex[:12]}", mutant=faults.from_env())
+    h = Harness(database_url(), f"lo_{uuid.uuid4().hex[:12]}", mutant=mutants.from_env())
     try:
         yield h
     finally:
@@ -176,5 +176,5 @@ def test_multi_lane_transactions_lock_lanes_in_order(name: str) -> None:
         who = "maintenance" if name in ("rescue", "promote", "dlq_retry") else "w2"
         problem = probe(h, run, f"ringq-stateful-{h.schema}-{who}")
         if problem:
-            faults.write_report({"invariant": "NoDeadlock", "message": f"{name}: {problem}", "steps": None})
+            mutants.write_report({"invariant": "NoDeadlock", "message": f"{name}: {problem}", "steps": None})
         assert problem is None, f"NoDeadlock: {name}: {problem}"

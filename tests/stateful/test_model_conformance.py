@@ -1,5 +1,5 @@
 """Refinement check: every step of the real database, mapped back by the abstraction function
-(ringq.abstraction), is the step the Python model of the storage spec (ringq.model) takes.
+(ringq_proof.abstraction), is the step the Python model of the storage spec (ringq_proof.model) takes.
 
 The model runs alongside the real schema. After each real transaction the model takes the
 matching action(s) — one per attempt where the real transaction batches (a clock advance that
@@ -25,13 +25,13 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from ringq import faults
-from ringq.abstraction import Names, abstract, differences
 from ringq.admin import JobAlreadyTerminal
 from ringq.embedded import database_url
 from ringq.errors import MaintenanceBusy, PruneBlocked
-from ringq.model import Config, Model
-from ringq.model.state import Att, State
+from ringq_proof import mutants
+from ringq_proof.abstraction import Names, abstract, differences
+from ringq_proof.model import Config, Model
+from ringq_proof.model.state import Att, State
 
 from .harness import MAX_ATTEMPTS, Crash, Harness
 from .profiles import chosen
@@ -47,7 +47,7 @@ class Conformance:
 
     def __init__(self) -> None:
         self.h = Harness(
-            database_url(), f"mc_{uuid.uuid4().hex[:12]}", workers=WORKERS, mutant=faults.from_env()
+            database_url(), f"mc_{uuid.uuid4().hex[:12]}", workers=WORKERS, mutant=mutants.from_env()
         )
         self.cfg = Config(
             jobs=tuple(f"j{i}" for i in range(1, JOBS + 1)),
@@ -88,7 +88,7 @@ class Conformance:
 
     def _fail(self, invariant: str, message: str) -> None:
         # scripts/mutants.py reads the report (the last one written is the shrunk example)
-        faults.write_report(
+        mutants.write_report(
             {"invariant": invariant, "message": message[:2000], "steps": len(self.trace), "trace": self.trace}
         )
         raise AssertionError(f"{message}\nafter {self.trace}")

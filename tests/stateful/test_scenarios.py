@@ -1,6 +1,6 @@
 """Named interleavings replayed through the state machine, step by step, with every invariant
 checked after each step — the regression witnesses of the bugs the TLA+ broken configs and the
-mutant catalogue (ringq.faults) describe. On the real implementation they must all pass; each
+mutant catalogue (ringq_proof.mutants) describe. On the real implementation they must all pass; each
 mutant must fail at least one of them (scripts/mutants.py).
 
 They are the same steps Hypothesis would print for a counterexample: paste a printed

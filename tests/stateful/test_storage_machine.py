@@ -1,6 +1,6 @@
 """Hypothesis state machine over a real ringq schema: the spec's actions as steps, crashes at
 every named crash point, and after every step the SQL invariants (ringq.invariants) and the
-execution-log invariants (ringq.execlog) must hold.
+execution-log invariants (ringq_proof.execlog) must hold.
 
 Each step is one of the spec's actions (SegmentedStorage.tla), as a value that prints as a
 runnable call: `state.act(Claim(who='w1', limit=2, crash='after_commit'))`. One rule draws
@@ -10,7 +10,7 @@ rotate → prune chains the interesting bugs need. `crash=` says where the trans
 `before_commit` (backend terminated before COMMIT) or `after_commit` (committed, then the
 worker loses its memory and its post-commit steps).
 
-With RINGQ_MUTANT=<name> each example's schema gets that mutant (ringq.faults) installed; the
+With RINGQ_MUTANT=<name> each example's schema gets that mutant (ringq_proof.mutants) installed; the
 first violation is reported to RINGQ_MUTANT_REPORT (scripts/mutants.py reads it).
 """
 
@@ -25,12 +25,12 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from ringq import faults
 from ringq.admin import JobAlreadyTerminal
 from ringq.embedded import database_url
 from ringq.errors import AttemptClosed, JobNotFound, MaintenanceBusy, PruneBlocked, RingqError
-from ringq.execlog import check_log
 from ringq.invariants import InvariantViolation, run_checks
+from ringq_proof import mutants
+from ringq_proof.execlog import check_log
 
 from .harness import MAX_ATTEMPTS, Crash, Crashed, Harness
 from .profiles import chosen
@@ -235,7 +235,7 @@ class Violation(AssertionError):
 class StorageMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.mutant = faults.from_env()
+        self.mutant = mutants.from_env()
         self.h = Harness(_url(), f"sm_{uuid.uuid4().hex[:12]}", workers=WORKERS, mutant=self.mutant)
         self.trace: list[str] = []
 
@@ -259,7 +259,7 @@ class StorageMachine(RuleBasedStateMachine):
     # -- helpers ---------------------------------------------------------------------------------
 
     def _fail(self, invariant: str, message: str) -> None:
-        faults.write_report(
+        mutants.write_report(
             {
                 "invariant": invariant,
                 "message": message[:2000],

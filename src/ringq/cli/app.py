@@ -21,10 +21,11 @@ from ringq.cli.db import first_line
 from ringq.cli.failure import CliError
 from ringq.embedded import EmbeddedPostgresError
 from ringq.errors import JobNotFound, NotInstalled, RingqError
+from ringq.extras import missing_extra_message
 from ringq.logs import configure, unconfigure
 
 # Optional subcommand groups owned by other packages: module path -> `register(subparsers)`.
-PLUGINS = ("ringq.model.cli", "ringq.doctor")
+PLUGINS = ("ringq_proof.model.cli", "ringq.doctor")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -117,3 +118,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _fail(f"could not start the embedded PostgreSQL: {first_line(exc)}")
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except ModuleNotFoundError as exc:
+        hint = missing_extra_message(exc)
+        if hint is None:
+            raise
+        return _fail(hint)

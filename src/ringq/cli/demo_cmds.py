@@ -17,7 +17,7 @@ from ringq.errors import InvalidInput
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from ringq.demo import run_demo
+    from ringq_proof.demo import run_demo
 
     url = resolve_url(args.database_url)
     connect(url).close()  # fail fast, in one line, on an unreachable database
@@ -69,7 +69,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from ringq.verify import VerifyContext, registered_steps, run_step, select
+    from ringq_proof.verify import VerifyContext, registered_steps, run_step, select
 
     if args.list:
         for s in registered_steps():

@@ -15,8 +15,8 @@ from typing import Any
 
 import networkx as nx
 
-from ringq.model.core import Model
-from ringq.model.explore import explore
+from ringq_proof.model.core import Model
+from ringq_proof.model.explore import explore
 
 # Fairness == \A w : WF(Claim(w)), WF(Complete(w)), WF(AdvanceCursor(w)), WF(WriteResult(w))
 #             /\ WF(Tick) /\ WF(Rescue) /\ WF(Promote)

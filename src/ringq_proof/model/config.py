@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-CFG_DIR = Path(__file__).resolve().parents[3] / "correctness" / "storage"
+from ringq_proof.checkout import storage_cfg_dir
 
 BASE_SWITCHES = (
     "BugCursorAfterCommit",
@@ -141,7 +141,7 @@ def parse_cfg(text: str, name: str = "custom", source: str = "") -> Config:
 
 def available_configs() -> dict[str, Path]:
     """Shipped cfg name (file stem) -> path."""
-    return {p.stem: p for p in sorted(CFG_DIR.glob("SegmentedStorage*.cfg"))}
+    return {p.stem: p for p in sorted(storage_cfg_dir().glob("SegmentedStorage*.cfg"))}
 
 
 def load_config(name_or_path: str) -> Config:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ringq.model.config import Config
-from ringq.model.state import Att, Claim, Ready, State
+from ringq_proof.model.config import Config
+from ringq_proof.model.state import Att, Claim, Ready, State
 
 
 class View:

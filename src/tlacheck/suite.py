@@ -7,7 +7,7 @@ changed count fails too, because an unnoticed change in the explored state space
 the cfg or the checker changed meaning. Counts are re-recorded only deliberately (`--record`).
 
 Entry points: `run_suite(...)` (used by `ringq verify`), `run_one(...)` (one spec, used by
-`correctness/run-tlc.sh SPEC.tla [CFG]`) and `main` (`python -m ringq.spec_suite`).
+`correctness/run-tlc.sh SPEC.tla [CFG]`) and `main` (`python -m tlacheck.suite`).
 """
 
 from __future__ import annotations
@@ -97,10 +97,13 @@ def outcome_label(outcome: str, violated: str | None) -> str:
 # --------------------------------------------------------------------------- suite.toml
 
 
+ENV_SUITE_DIR = "TLACHECK_SUITE_DIR"
+
+
 def find_correctness_dir(start: Path | None = None) -> Path:
-    """The `correctness/` directory: $RINGQ_CORRECTNESS_DIR, else the nearest one above `start`
-    (default: the working directory), else the one beside the source tree (editable installs)."""
-    env = os.environ.get("RINGQ_CORRECTNESS_DIR")
+    """The suite directory: $TLACHECK_SUITE_DIR, else the nearest `correctness/` (or the directory
+    itself) holding suite.toml at or above `start` (default: the working directory)."""
+    env = os.environ.get(ENV_SUITE_DIR)
     if env:
         return Path(env).resolve()
     here = (start or Path.cwd()).resolve()
@@ -109,10 +112,7 @@ def find_correctness_dir(start: Path | None = None) -> Path:
             return d / "correctness"
         if d.name == "correctness" and (d / SUITE_FILE).is_file():
             return d
-    beside_source = Path(__file__).resolve().parents[2] / "correctness"
-    if (beside_source / SUITE_FILE).is_file():
-        return beside_source
-    raise FileNotFoundError(f"no correctness/{SUITE_FILE} above {here}; set RINGQ_CORRECTNESS_DIR")
+    raise FileNotFoundError(f"no correctness/{SUITE_FILE} above {here}; set {ENV_SUITE_DIR}")
 
 
 def _opt_int(raw: dict[str, Any], key: str) -> int | None:

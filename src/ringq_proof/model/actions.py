@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ringq.model.config import Config
-from ringq.model.derived import View, job_index
-from ringq.model.state import (
+from ringq_proof.model.config import Config
+from ringq_proof.model.derived import View, job_index
+from ringq_proof.model.state import (
     Att,
     Cancel,
     Claim,

@@ -2,7 +2,7 @@
 
 `abstract(conn, schema, names, now)` reads one schema (one REPEATABLE READ, READ ONLY snapshot)
 and returns the spec's *database* variables (ring_state, slots, lanes, ready, done, claims,
-closures, expired, cancels, deferred, dlq) as the model's own row types (ringq.model.state), so
+closures, expired, cancels, deferred, dlq) as the model's own row types (ringq_proof.model.state), so
 a step of the real system can be compared with a step of the model (`differences`).
 
 What is not in the rows comes from elsewhere:
@@ -28,7 +28,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ringq.model.state import (
+from ringq.validation import check_schema
+from ringq_proof.model.state import (
     DB_VARIABLES,
     Att,
     Cancel,
@@ -42,7 +43,6 @@ from ringq.model.state import (
     Slots,
     State,
 )
-from ringq.validation import check_schema
 
 # closures written by the attempt's holder carry `by = lease`; rescue/cancel write by = 0
 _BY_HOLDER = frozenset({"completed", "failed", "retried", "dlq"})

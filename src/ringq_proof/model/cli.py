@@ -1,7 +1,7 @@
 """`ringq model check|graph|list`: explore the storage model from the command line.
 
 `register(subparsers)` plugs the `model` command group into the `ringq` CLI; `main(argv)` runs it
-standalone (`python -m ringq.model check --config SegmentedStorage_base`). User mistakes (unknown
+standalone (`python -m ringq_proof.model check --config SegmentedStorage_base`). User mistakes (unknown
 config, bad switch) print one line and exit 2.
 """
 
@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ringq.model.config import Config, ConfigError, available_configs, load_config
-from ringq.model.core import Model
-from ringq.model.explore import explore
-from ringq.model.state import to_canonical, variables
+from ringq_proof.model.config import Config, ConfigError, available_configs, load_config
+from ringq_proof.model.core import Model
+from ringq_proof.model.explore import explore
+from ringq_proof.model.state import to_canonical, variables
 
 DEFAULT_CONFIG = "SegmentedStorage_base"
 EXIT_VIOLATION = 12  # TLC's exit code for a violated invariant / property
@@ -111,7 +111,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"       {var} = {_tla(canon[var])}")
         return EXIT_VIOLATION
     if cfg.properties and not args.no_liveness:
-        from ringq.model.liveness import PROPERTIES
+        from ringq_proof.model.liveness import PROPERTIES
 
         for name in cfg.properties:
             verdict = PROPERTIES[name](model)
@@ -130,7 +130,7 @@ def _tla(v: Any) -> str:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from ringq.model.graph import build_graph, write_graph
+    from ringq_proof.model.graph import build_graph, write_graph
 
     cfg = _config(args)
     g = build_graph(Model(cfg), max_states=args.max_states)

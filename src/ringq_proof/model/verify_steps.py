@@ -7,11 +7,11 @@ must violate the one invariant it lists. Spec equality is the test suite's job
 
 from __future__ import annotations
 
-from ringq.model.config import available_configs, load_config
-from ringq.model.core import Model
-from ringq.model.explore import explore
-from ringq.model.liveness import PROPERTIES
-from ringq.verify import StepOutcome, VerifyContext, step
+from ringq_proof.model.config import available_configs, load_config
+from ringq_proof.model.core import Model
+from ringq_proof.model.explore import explore
+from ringq_proof.model.liveness import PROPERTIES
+from ringq_proof.verify import StepOutcome, VerifyContext, step
 
 
 @step("model", "storage model: passing cfgs hold, each broken cfg violates its named invariant")

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ringq.model.core import Model
-from ringq.model.state import State
+from ringq_proof.model.core import Model
+from ringq_proof.model.state import State
 
 Progress = Callable[[int, int, int, float], None]  # distinct, generated, depth, elapsed
 

@@ -9,15 +9,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-from ringq.spec_suite import as_rows, find_correctness_dir, run_suite
-from ringq.verify import StepOutcome, VerifyContext, step
-
-
-def _repo_root() -> Path:
-    """The checkout holding correctness/ and tests/ (a plain pip install has neither)."""
-    return find_correctness_dir().parent
+from ringq_proof.checkout import checkout, correctness_dir
+from ringq_proof.verify import StepOutcome, VerifyContext, step
+from tlacheck.suite import as_rows, run_suite
 
 
 @step(
@@ -26,7 +21,7 @@ def _repo_root() -> Path:
     order=10,
 )
 def verify_specs(ctx: VerifyContext) -> StepOutcome:
-    results = run_suite(include_slow=False)
+    results = run_suite(correctness_dir(), include_slow=False)
     bad = [r.entry.name for r in results if not r.ok]
     rows = as_rows(results)
     if bad:
@@ -39,7 +34,7 @@ def verify_specs(ctx: VerifyContext) -> StepOutcome:
 
 @step("stateful", "Hypothesis stateful tests (ci profile) against the real database", order=60)
 def verify_stateful(ctx: VerifyContext) -> StepOutcome:
-    root = _repo_root()
+    root = checkout()
     tests = root / "tests" / "stateful"
     if not tests.is_dir():
         return StepOutcome(False, f"needs a source checkout: {tests} not found")
@@ -56,10 +51,12 @@ def verify_stateful(ctx: VerifyContext) -> StepOutcome:
 
 
 @step(
-    "mutants", "every injected bug (ringq.faults) is caught by its witness; the baseline is clean", order=70
+    "mutants",
+    "every injected bug (ringq_proof.mutants) is caught by its witness; the baseline is clean",
+    order=70,
 )
 def verify_mutants(ctx: VerifyContext) -> StepOutcome:
-    from ringq.faults import run_mutants
+    from ringq_proof.mutants.runner import run_mutants
 
     results = run_mutants(database_url=ctx.database_url, search=False)
     wrong = [r.mutant for r in results if not r.ok]

@@ -26,7 +26,7 @@ from psycopg import sql
 
 from ringq.errors import RingqError
 
-DEMO_TASK = "ringq.demo.noop"
+DEMO_TASK = "ringq_proof.demo.noop"
 ENQUEUE_BATCH = 500
 # Message kinds workers send to the parent.
 READY, DONE = "ready", "done"

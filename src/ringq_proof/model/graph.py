@@ -11,9 +11,9 @@ from typing import Any
 
 import networkx as nx
 
-from ringq.model.config import ConfigError
-from ringq.model.core import Model
-from ringq.model.explore import explore
+from ringq_proof.model.config import ConfigError
+from ringq_proof.model.core import Model
+from ringq_proof.model.explore import explore
 
 OK_COLOUR, BAD_COLOUR, INIT_COLOUR = "#8fd18f", "#e06666", "#6fa8dc"
 

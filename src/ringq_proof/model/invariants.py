@@ -5,9 +5,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from ringq.model.config import Config
-from ringq.model.derived import View
-from ringq.model.state import NO_LOCK, NOT_CLAIMING, NOT_PRUNING, State
+from ringq_proof.model.config import Config
+from ringq_proof.model.derived import View
+from ringq_proof.model.state import NO_LOCK, NOT_CLAIMING, NOT_PRUNING, State
 
 SLOT_STATES = {"open", "sealed", "pruned"}
 DONE_OUTCOMES = {"completed", "cancelled", "dlq"}

@@ -4,10 +4,10 @@ Same constants (read from the same .cfg files), variables, actions and invariant
 `ringq model check` explores it, tests/model compares its reachable states with the spec's.
 """
 
-from ringq.model.config import Config, ConfigError, available_configs, load_config, parse_cfg
-from ringq.model.core import Model, StepError
-from ringq.model.explore import Exploration, explore
-from ringq.model.state import State, to_canonical
+from ringq_proof.model.config import Config, ConfigError, available_configs, load_config, parse_cfg
+from ringq_proof.model.core import Model, StepError
+from ringq_proof.model.explore import Exploration, explore
+from ringq_proof.model.state import State, to_canonical
 
 __all__ = [
     "Config",

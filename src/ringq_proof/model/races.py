@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ringq.model import actions as a
-from ringq.model.actions import Succ, _set
-from ringq.model.config import Config
-from ringq.model.derived import View
-from ringq.model.state import NO_LOCK, NOT_CLAIMING, NOT_PRUNING, State
+from ringq_proof.model import actions as a
+from ringq_proof.model.actions import Succ, _set
+from ringq_proof.model.config import Config
+from ringq_proof.model.derived import View
+from ringq_proof.model.state import NO_LOCK, NOT_CLAIMING, NOT_PRUNING, State
 
 
 def claim_begin(cfg: Config, s: State, v: View) -> Iterator[Succ]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from ringq.model.config import Config
+from ringq_proof.model.config import Config
 from tlacheck.canonical import CanonState, Fn, ModelValue, mv, rec
 
 
@@ -119,7 +119,7 @@ class State(NamedTuple):
     pruning: int = NOT_PRUNING
 
 
-# The variables the database itself holds (ringq.abstraction maps rows onto exactly these).
+# The variables the database itself holds (ringq_proof.abstraction maps rows onto exactly these).
 DB_VARIABLES = (
     "ring_state",
     "slots",

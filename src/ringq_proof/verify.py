@@ -19,7 +19,7 @@ from typing import Any
 from ringq.errors import InvalidInput
 
 # Optional modules that register more steps on import (missing ones are skipped).
-STEP_MODULES: tuple[str, ...] = ("ringq.model.verify_steps", "ringq.verify_steps")
+STEP_MODULES: tuple[str, ...] = ("ringq_proof.model.verify_steps", "ringq_proof.verify_steps")
 
 DEMO_JOBS = 2000
 DEMO_WORKERS = 2
@@ -131,7 +131,7 @@ def run_step(s: Step, ctx: VerifyContext) -> StepResult:
     order=90,
 )
 def demo_step(ctx: VerifyContext) -> StepOutcome:
-    from ringq.demo import run_demo
+    from ringq_proof.demo import run_demo
 
     result = run_demo(ctx.database_url, jobs=DEMO_JOBS, workers=DEMO_WORKERS, timeout=300)
     summary = (

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ringq.model.actions import BASE_ACTIONS, Action, Succ
-from ringq.model.config import Config
-from ringq.model.derived import View
-from ringq.model.invariants import INVARIANTS, Invariant
-from ringq.model.races import RACE_ACTIONS
-from ringq.model.state import State, initial_state
+from ringq_proof.model.actions import BASE_ACTIONS, Action, Succ
+from ringq_proof.model.config import Config
+from ringq_proof.model.derived import View
+from ringq_proof.model.invariants import INVARIANTS, Invariant
+from ringq_proof.model.races import RACE_ACTIONS
+from ringq_proof.model.state import State, initial_state
 
 
 class StepError(ValueError):

@@ -304,3 +304,14 @@ INFIX: dict[str, Callable[[Any, Any], Any]] = {
 
 def model_value_key(v: ModelValue) -> Any:
     return vkey(v)
+
+
+def _register_community() -> None:
+    """CommunityModules / TLCExt operators: built-ins named CM_<Module>_<Op>, called only from the
+    bundled module files (tlacheck/stdlib/*.tla), so they are in scope where the module is."""
+    from tlacheck.builtin.community import NATIVE
+
+    NAMED.update(NATIVE)
+
+
+_register_community()

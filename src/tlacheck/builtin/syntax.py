@@ -37,6 +37,11 @@ PROOF_MODULES = frozenset(
 )
 
 
+# Modules tlacheck ships as TLA+ files (CommunityModules, TLCExt): found when no file of that
+# name is beside the spec; their operators call native implementations (builtin/community/).
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "stdlib"
+
+
 class TLASyntaxError(Exception):
     def __init__(self, message: str, kind: str = "parse") -> None:
         super().__init__(message)
@@ -199,10 +204,13 @@ class ModuleLoader:
         if name in self.cache:
             return self.cache[name]
         p = self.root_dir / f"{name}.tla"
+        bundled = BUNDLED_DIR / f"{name}.tla"
         if name in STANDARD_MODULES:
             mod: Module | None = None
         elif p.exists():
             mod = parse_file(p)
+        elif bundled.exists():  # CommunityModules / TLCExt shipped with tlacheck (stdlib/*.tla)
+            mod = parse_file(bundled)
         elif name in STANDARD_MODULES or name in PROOF_MODULES or name.endswith("Theorems"):
             mod = None
         else:

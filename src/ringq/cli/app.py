@@ -25,7 +25,7 @@ from ringq.extras import missing_extra_message
 from ringq.logs import configure, unconfigure
 
 # Optional subcommand groups owned by other packages: module path -> `register(subparsers)`.
-PLUGINS = ("ringq_proof.model.cli", "ringq.doctor")
+PLUGINS = ("ringq_proof.model.cli", "ringq.doctor", "ringq.dashboard.cli")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -30,9 +30,8 @@ from ringq.errors import (
     PermissionDenied,
     PruneBlocked,
     RingqError,
-    SchemaVersionMismatch,
 )
-from ringq.install import SCHEMA_VERSION
+from ringq.install import SCHEMA_VERSION, version_mismatch
 from ringq.maintenance import RotateBlocked
 from ringq.sqlfiles import Call, render
 from ringq.types import (
@@ -277,9 +276,7 @@ def check_version(schema: str, version: int | None) -> None:
     if version is None:
         raise NotInstalled(f"schema {schema!r} has no ringq installation; run ringq.install() first")
     if version != SCHEMA_VERSION:
-        raise SchemaVersionMismatch(
-            f"schema {schema!r} holds ringq storage version {version}, this ringq needs {SCHEMA_VERSION}"
-        )
+        raise version_mismatch(schema, version)
 
 
 class Queue:

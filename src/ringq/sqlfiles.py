@@ -4,14 +4,21 @@ Every file is a template whose placeholders are filled with `psycopg.sql` object
 `{schema}` (Identifier), `{schema_name}` (the name as a Literal, for advisory-lock keys and
 `format('%I')`), `{job_id_seq}` / `{run_lease_seq}` (regclass literals). Schema names are
 validated before they get here, so no user text is ever spliced into SQL.
+
+`ringq/sql/migrations/NNNN_name.sql` are the numbered, forward-only schema migrations (templates
+like the rest; see `migrations()` and `ringq.install`).
 """
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from psycopg import sql
@@ -24,6 +31,7 @@ T = TypeVar("T")
 FUNCTION_FILES: tuple[str, ...] = (
     "common.sql",
     "enqueue.sql",
+    "enqueue_commit.sql",
     "claim.sql",
     "complete.sql",
     "fail.sql",
@@ -56,7 +64,99 @@ def placeholders(schema: str) -> dict[str, sql.Composable]:
 
 def compose(name: str, schema: str, **extra: sql.Composable) -> sql.Composed:
     """`ringq/sql/<name>` with its placeholders filled for `schema`."""
-    return sql.SQL(load(name)).format(**placeholders(schema), **extra)
+    return compose_text(load(name), schema, **extra)
+
+
+def compose_text(text: str, schema: str, **extra: sql.Composable) -> sql.Composed:
+    """A template given as text (a migration, a frozen older schema) composed for `schema`."""
+    return sql.SQL(text).format(**placeholders(schema), **extra)
+
+
+def or_replace(text: str) -> str:
+    """A function file's text with every `CREATE FUNCTION` made `CREATE OR REPLACE FUNCTION`.
+
+    The shipped files say `CREATE FUNCTION` (the mutants anchor on it); install re-creates the
+    functions over an existing schema after migrating it, keeping their owner and grants.
+    """
+    return _CREATE_FUNCTION.sub("CREATE OR REPLACE FUNCTION", text)
+
+
+_CREATE_FUNCTION = re.compile(r"\bCREATE\s+FUNCTION\b")
+
+# The schema version of `schema.sql` + the partition files + `seed.sql`: migration 0002 is the
+# first change on top of it. The baseline is never edited; a change is a new migration.
+BASELINE_VERSION = 1
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9][a-z0-9_]*)\.sql$")
+
+MigrationsDir = Traversable | str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One forward-only step: `NNNN_name.sql` takes a schema from version NNNN-1 to NNNN."""
+
+    version: int
+    name: str
+    text: str
+
+    @property
+    def filename(self) -> str:
+        return f"{self.version:04d}_{self.name}.sql"
+
+
+class MigrationFilesInvalid(Exception):
+    """The migration files themselves are wrong (a packaging or authoring mistake, not user input)."""
+
+
+def default_migrations_dir() -> Traversable:
+    return resources.files("ringq.sql").joinpath("migrations")
+
+
+def migrations(directory: MigrationsDir | None = None) -> tuple[Migration, ...]:
+    """The migrations in `directory` (default: the shipped `ringq/sql/migrations/`), in order.
+
+    Files are `NNNN_name.sql`, numbered 0002, 0003, ... without gaps or repeats (0001 is the
+    baseline, `schema.sql`); other files there (a README) are ignored, a missing directory
+    holds none. A misnamed `.sql` file or a gap raises `MigrationFilesInvalid`.
+    """
+    if directory is None:
+        return _shipped_migrations()
+    return _read_migrations(directory if isinstance(directory, Traversable) else Path(directory))
+
+
+@cache
+def _shipped_migrations() -> tuple[Migration, ...]:
+    return _read_migrations(default_migrations_dir())
+
+
+def _read_migrations(directory: Traversable) -> tuple[Migration, ...]:
+    if not directory.is_dir():
+        return ()
+    found: list[Migration] = []
+    for entry in directory.iterdir():
+        if not entry.name.endswith(".sql"):
+            continue
+        match = _MIGRATION_NAME.match(entry.name)
+        if match is None:
+            raise MigrationFilesInvalid(
+                f"{entry.name}: a migration is named NNNN_name.sql (four digits, lower-case name)"
+            )
+        found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=BASELINE_VERSION + 1):
+        if migration.version != expected:
+            raise MigrationFilesInvalid(
+                f"{migration.filename}: expected migration {expected:04d} next "
+                f"(migrations are numbered from {BASELINE_VERSION + 1:04d} without gaps or repeats)"
+            )
+    return tuple(found)
+
+
+def latest_version(directory: MigrationsDir | None = None) -> int:
+    """The schema version the migrations in `directory` lead to (the baseline when there are none)."""
+    steps = migrations(directory)
+    return steps[-1].version if steps else BASELINE_VERSION
 
 
 def statement(template: str, schema: str) -> sql.Composed:

@@ -12,7 +12,7 @@ import pytest
 from ringq.cli import main
 from ringq.cli.app import _plugin
 from ringq.client import Queue
-from ringq.install import install
+from ringq.install import SCHEMA_VERSION, install
 from ringq.types import Failure, Job
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/postgres"
@@ -60,8 +60,9 @@ def test_install_is_idempotent_and_stats_reports_the_queues(
     capsys: pytest.CaptureFixture[str], db_url: str, schema: str
 ) -> None:
     code, out, _ = run(capsys, "install", *db(db_url, schema), "--queue-slots", "3", "--claim-slots", "5")
-    assert code == 0 and f"installed ringq in schema {schema}" in out
-    assert run(capsys, "install", *db(db_url, schema))[0] == 0
+    assert code == 0 and f"installed ringq schema '{schema}' version {SCHEMA_VERSION}" in out
+    code, out, _ = run(capsys, "install", *db(db_url, schema))
+    assert code == 0 and f"ringq schema '{schema}' is up to date (version {SCHEMA_VERSION})" in out
     with Queue(db_url, schema=schema) as q:
         q.enqueue("a", None, queue="mail")
         q.enqueue("b", None, queue="mail")

@@ -33,11 +33,13 @@ def cmd_install(args: argparse.Namespace) -> int:
         raise CliError("--queue-slots and --claim-slots must be at least 2")
     url = resolve_url(args.database_url)
     with connect(url) as conn:
-        install(conn, schema=args.schema, queue_slots=args.queue_slots, claim_slots=args.claim_slots)
-    console.print(
-        f"installed ringq in schema [bold]{args.schema}[/] "
-        f"(queue slots {args.queue_slots}, claim slots {args.claim_slots})"
-    )
+        result = install(conn, schema=args.schema, queue_slots=args.queue_slots, claim_slots=args.claim_slots)
+    lines = [result.describe()]
+    if result.created:
+        lines[0] += f" (queue slots {args.queue_slots}, claim slots {args.claim_slots})"
+    lines += [f"  applied {name}" for name in result.applied]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     return 0
 
 

@@ -10,7 +10,6 @@ from tlacheck.builtin.ops import (
     Loc,
     _env_gen,
     _flatten,
-    _located,
     _truth,
 )
 from tlacheck.builtin.runtime import (
@@ -29,6 +28,7 @@ from tlacheck.builtin.values import (
     EvalError,
     iter_set,
     member,
+    sorted_elems,
 )
 
 
@@ -71,9 +71,7 @@ class Actions(CompilerCore):
             rhs = node.child_by_field_name("rhs")
             target = self._assign_target(lhs, ms, loc, init)
             if target is not None:
-                return self._a_assign(
-                    target, st == "in", _located(self.expr(rhs, ms, loc), ms.where(rhs)), init
-                )
+                return self._a_assign(target, st == "in", self.expr(rhs, ms, loc), init, ms.where(rhs))
         return None
 
     def _a_prefix(self, node: Node, ms: ModScope, loc: Loc, top: bool, init: bool) -> Act | None:
@@ -87,6 +85,19 @@ class Actions(CompilerCore):
         pats, sets, loc2, body_n = self._quant_parts(node, ms, loc)
         if node.child_by_field_name("quantifier").type == "exists":
             body = self.action(body_n, ms, loc2, top, init)
+            if len(pats) == 1 and isinstance(pats[0], str):
+                p0, s0 = pats[0], sets[0]
+
+                def ex1(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
+                    # one environment rebound per element: successors are complete (normalised)
+                    # values by the time k returns, so nothing keeps the environment
+                    s = s0(c, e)
+                    env = dict(e)
+                    for v in sorted_elems(s) if type(s) is frozenset else iter_set(s):
+                        env[p0] = v
+                        body(c, env, k)
+
+                return ex1
             envs = _env_gen(pats, sets)
 
             def ex(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
@@ -240,9 +251,11 @@ class Actions(CompilerCore):
         names = [p for p, _ in d.params]
         label = d.name
 
+        pairs = list(zip(names, afs, strict=True))
+
         def call(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
             body = cell.actions[key]
-            env = {p: a(c, e) for p, a in zip(names, afs, strict=True)} if names else {}
+            env = {p: a(c, e) for p, a in pairs} if pairs else {}
             if top:
                 old = c.label
                 c.label = label
@@ -331,13 +344,16 @@ class Actions(CompilerCore):
             return self._var_list(op, sub)
         return None
 
-    def _a_assign(self, name: str, is_in: bool, rhs: Fn, init: bool) -> Act:
+    def _a_assign(self, name: str, is_in: bool, rhs: Fn, init: bool, where: str) -> Act:
         if is_in:
 
             def assign_in(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
                 p = c.s if init else c.p
                 assert p is not None
-                s = rhs(c, e)
+                try:
+                    s = rhs(c, e)
+                except EvalError as ex:
+                    raise ex.located(where) from None
                 if name in p:
                     if member(p[name], s):
                         k()
@@ -354,7 +370,10 @@ class Actions(CompilerCore):
         def assign(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
             p = c.s if init else c.p
             assert p is not None
-            v = rhs(c, e)
+            try:
+                v = rhs(c, e)
+            except EvalError as ex:
+                raise ex.located(where) from None
             if name in p:
                 if p[name] == v:
                     k()

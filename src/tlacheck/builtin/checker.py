@@ -226,7 +226,8 @@ class Explorer:
 
     def check_state(self, st: State, c: Ctx) -> tuple[str, str] | None:
         for name, f in self.m.invariants:
-            if not self._holds(f, c, {}, f"invariant {name}"):
+            r = f(c, {})
+            if r is not True and not _truth(r, f"invariant {name}"):
                 return "invariant_violated", name
         for name, f, env in self.m.prop_invariants:
             if not self._holds(f, c, env, f"property {name}"):

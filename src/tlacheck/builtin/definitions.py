@@ -12,6 +12,7 @@ from tlacheck.builtin.ops import (
     _has_prime,
     _idents,
     _pat_names,
+    leaf_fn,
 )
 from tlacheck.builtin.runtime import (
     CONST_CTX,
@@ -246,7 +247,7 @@ class Definitions(CompilerCore):
             if kind == "val":
                 if args:
                     raise SemanticError(f"{name} is not an operator at {ms.where(n)}")
-                return lambda c, e: e[name]
+                return leaf_fn("val", name)
             if kind == "lazy":
                 return lambda c, e: e[name].force()
             afs = [self.op_value(a, ams, aloc, 0) for a in args]
@@ -273,7 +274,7 @@ class Definitions(CompilerCore):
     ) -> Fn:
         if isinstance(d, VarDef):
             vn = d.name
-            return lambda c, e: c.s[vn]
+            return leaf_fn("var", vn)
         if isinstance(d, ConstDef):
             if not d.has_value:
                 raise SemanticError(f"constant {name} has no value in the configuration", "config")
@@ -281,7 +282,7 @@ class Definitions(CompilerCore):
             if args:
                 afs = [self.op_value(a, ams, aloc, 0) for a in args]
                 return lambda c, e: v(c, *[a(c, e) for a in afs])
-            return lambda c, e: v
+            return leaf_fn("const", v)
         if isinstance(d, SubstDef):
             if d.fn is None:
                 d.fn = self.expr(d.node, d.ms, {})

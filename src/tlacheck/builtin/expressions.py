@@ -16,6 +16,7 @@ from tlacheck.builtin.ops import (
     _let_recfn,
     _pat_names,
     _truth,
+    leaf_fn,
 )
 from tlacheck.builtin.runtime import (
     Ctx,
@@ -30,6 +31,7 @@ from tlacheck.builtin.syntax import Node, kids
 from tlacheck.builtin.values import (
     EvalError,
     StringSet,
+    iter_set,
     sorted_elems,
 )
 
@@ -45,16 +47,16 @@ class Expressions(CompilerCore):
 
     def x_nat_number(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
         v = int(self.text(ms, n))
-        return lambda c, e: v
+        return leaf_fn("const", v)
 
     def x_boolean(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
         v = self.text(ms, n) == "TRUE"
-        return lambda c, e: v
+        return leaf_fn("const", v)
 
     def x_string(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
         raw = self.text(ms, n)[1:-1]
         v = raw.replace('\\"', '"').replace("\\n", "\n").replace("\\t", "\t").replace("\\\\", "\\")
-        return lambda c, e: v
+        return leaf_fn("const", v)
 
     def x_boolean_set(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
         return lambda c, e: BOOLEAN_SET
@@ -260,6 +262,8 @@ class Expressions(CompilerCore):
         q = n.child_by_field_name("quantifier").type
         pats, sets, loc2, body_n = self._quant_parts(n, ms, loc)
         body = self.expr(body_n, ms, loc2)
+        if len(pats) == 1 and isinstance(pats[0], str):
+            return _quant1(q == "forall", pats[0], sets[0], body)
         envs = _env_gen(pats, sets)
         if q == "forall":
 
@@ -315,3 +319,37 @@ class Expressions(CompilerCore):
 
     def x_fairness(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
         raise self.err(ms, n, "fairness formula in a non-temporal context")
+
+
+def _quant1(forall: bool, p0: str, s0: Fn, body: Fn) -> Fn:
+    """\\A / \\E over one bound name: one environment, rebound per element (the body's value is
+    a boolean, so nothing it builds outlives the iteration)."""
+    if forall:
+
+        def forall1(c: Ctx, e: dict[str, Any]) -> bool:
+            s = s0(c, e)
+            env = dict(e)
+            for v in sorted_elems(s) if type(s) is frozenset else iter_set(s):
+                env[p0] = v
+                r = body(c, env)
+                if r is not True:
+                    if r is False:
+                        return False
+                    _truth(r, "\\A body")
+            return True
+
+        return forall1
+
+    def exists1(c: Ctx, e: dict[str, Any]) -> bool:
+        s = s0(c, e)
+        env = dict(e)
+        for v in sorted_elems(s) if type(s) is frozenset else iter_set(s):
+            env[p0] = v
+            r = body(c, env)
+            if r is True:
+                return True
+            if r is not False:
+                _truth(r, "\\E body")
+        return False
+
+    return exists1

@@ -21,6 +21,7 @@ from tlacheck.builtin.ops import (
     _subseteq,
     _truth,
     _union,
+    leaf_of,
 )
 from tlacheck.builtin.runtime import (
     Ctx,
@@ -113,12 +114,8 @@ class Operators(CompilerCore):
                 return lambda c, e: v(c, a(c, e), b(c, e))
             assert opv is not None
             return lambda c, e: opv(c, e)(c, a(c, e), b(c, e))
-        if st == "eq":
-            return lambda c, e: a(c, e) == b(c, e)
-        if st == "neq":
-            return lambda c, e: a(c, e) != b(c, e)
-        if st == "in":
-            return lambda c, e: member(a(c, e), b(c, e))
+        if st in ("eq", "neq", "in"):
+            return _compare(st, a, b)
         if st == "notin":
             return lambda c, e: not member(a(c, e), b(c, e))
         if st == "plus":
@@ -180,3 +177,41 @@ class Operators(CompilerCore):
             a = self.expr(n.child_by_field_name("lhs"), ms, loc)
             return lambda c, e: a(c.primed(), e)
         raise self.err(ms, n, f"postfix operator {st}")
+
+
+def _compare(st: str, a: Fn, b: Fn) -> Fn:
+    """=, # and \\in, specialised for a constant right-hand side and a state variable or bound
+    name on the left (the commonest guards: `pc[p] = "idle"`, `x # NULL`, `v \\in S`)."""
+    lb, rb = leaf_of(a), leaf_of(b)
+    if rb is not None and rb[0] == "const":
+        v = rb[1]
+        if st == "in":
+            if type(v) is frozenset:
+
+                def in_const(c: Ctx, e: dict[str, Any]) -> bool:
+                    x = a(c, e)
+                    try:
+                        return x in v
+                    except TypeError:
+                        return False
+
+                return in_const
+            return lambda c, e: member(a(c, e), v)
+        if lb is not None and lb[0] == "var":
+            x = lb[1]
+            if st == "eq":
+                return lambda c, e: c.s[x] == v
+            return lambda c, e: c.s[x] != v
+        if lb is not None and lb[0] == "val":
+            x = lb[1]
+            if st == "eq":
+                return lambda c, e: e[x] == v
+            return lambda c, e: e[x] != v
+        if st == "eq":
+            return lambda c, e: a(c, e) == v
+        return lambda c, e: a(c, e) != v
+    if st == "eq":
+        return lambda c, e: a(c, e) == b(c, e)
+    if st == "neq":
+        return lambda c, e: a(c, e) != b(c, e)
+    return lambda c, e: member(a(c, e), b(c, e))

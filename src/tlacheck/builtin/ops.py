@@ -224,18 +224,22 @@ def _let_recfn(name: str, pats: list[Any], sets: list[Fn], body: Fn) -> Callable
     return step
 
 
-def _update(f: Any, keys: list[Any], i: int, val: Fn, c: Ctx, e: dict[str, Any]) -> Any:
-    fv = as_fv(f)
+def _update(f: Any, keys: list[Any], i: int, val: Fn, c: Ctx, e: dict[str, Any], at: bool = True) -> Any:
+    """f with the value at path keys[i:] replaced by val (evaluated with @ bound if `at`)."""
+    fv = f if type(f) is FV else as_fv(f)
     k = keys[i]
     if k not in fv.d:
         return fv  # TLC: EXCEPT at a point outside the domain leaves the function unchanged
     d = dict(fv.d)
     if i == len(keys) - 1:
-        env = dict(e)
-        env["@"] = d[k]
-        d[k] = val(c, env)
+        if at:
+            env = dict(e)
+            env["@"] = d[k]
+            d[k] = val(c, env)
+        else:
+            d[k] = val(c, e)
     else:
-        d[k] = _update(d[k], keys, i + 1, val, c, e)
+        d[k] = _update(d[k], keys, i + 1, val, c, e, at)
     r = FV(d)
     if fv.s is not None and len(d) > 6:  # small functions: cheaper to re-hash when needed
         except_sum(fv, r, k)
@@ -309,3 +313,21 @@ def _cartesian(sets: list[Any]) -> Any:
     if not all(is_finite(s) for s in sets):
         return ProductSet(sets)
     return frozenset(mkseq(t) for t in itertools.product(*(list(iter_set(s)) for s in sets)))
+
+
+def leaf_fn(kind: str, x: Any) -> Fn:
+    """A leaf closure, tagged so that the operators around it can specialise: "const" (the
+    value x), "var" (state variable x) or "val" (bound name x)."""
+    if kind == "const":
+        f: Fn = lambda c, e: x  # noqa: E731
+    elif kind == "var":
+        f = lambda c, e: c.s[x]  # noqa: E731
+    else:
+        f = lambda c, e: e[x]  # noqa: E731
+    f.leaf = (kind, x)  # type: ignore[attr-defined]
+    return f
+
+
+def leaf_of(f: Fn) -> tuple[str, Any] | None:
+    r: tuple[str, Any] | None = getattr(f, "leaf", None)
+    return r

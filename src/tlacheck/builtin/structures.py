@@ -14,6 +14,7 @@ from tlacheck.builtin.ops import (
     _truth,
     _tuple_fn,
     _update,
+    leaf_of,
 )
 from tlacheck.builtin.runtime import (
     Ctx,
@@ -113,7 +114,17 @@ class Structures(CompilerCore):
         ks = kids(n)
         r = self.expr(ks[0], ms, loc)
         field = self.text(ms, ks[1])
-        return lambda c, e: apply_fn(r(c, e), field)
+
+        def dot(c: Ctx, e: dict[str, Any]) -> Any:
+            fv = r(c, e)
+            if type(fv) is FV:
+                try:
+                    return fv.d[field]
+                except KeyError:
+                    pass
+            return apply_fn(fv, field)
+
+        return dot
 
     def x_set_of_functions(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
         ks = [x for x in kids(n) if x.type != "maps_to"]
@@ -165,6 +176,9 @@ class Structures(CompilerCore):
         args = [self.expr(x, ms, loc) for x in ks[1:]]
         if len(args) == 1:
             a0 = args[0]
+            fast = _app_leaves(f, a0)
+            if fast is not None:
+                return fast
 
             def app(c: Ctx, e: dict[str, Any]) -> Any:
                 fv = f(c, e)
@@ -202,13 +216,14 @@ class Structures(CompilerCore):
                         path.append(ak[0])
                     else:
                         path.append(_tuple_fn(ak))
-            updates.append((path, self.expr(u.child_by_field_name("new_val"), ms, loc2)))
+            nv = u.child_by_field_name("new_val")
+            updates.append((path, self.expr(nv, ms, loc2), _uses_at(nv)))
 
         def exc(c: Ctx, e: dict[str, Any]) -> Any:
             f = base(c, e)
-            for path, val in updates:
+            for path, val, at in updates:
                 keys = [k(c, e) for k in path]
-                f = _update(f, keys, 0, val, c, e)
+                f = _update(f, keys, 0, val, c, e, at)
             return f
 
         return exc
@@ -222,3 +237,48 @@ class Structures(CompilerCore):
         ks = [x for x in kids(n) if x.type not in ("langle_bracket", "rangle_bracket_sub")]
         a, v = self.expr(ks[0], ms, loc), self.expr(ks[-1], ms, loc)
         return lambda c, e: _truth(a(c, e), "action") and v(c.primed(), e) != v(c, e)
+
+
+def _uses_at(n: Node) -> bool:
+    """Does an EXCEPT's new value mention @ (only then is it bound)?"""
+    stack = [n]
+    while stack:
+        x = stack.pop()
+        if x.type == "prev_func_val":
+            return True
+        stack.extend(x.named_children)
+    return False
+
+
+def _app_leaves(f: Fn, a: Fn) -> Fn | None:
+    """f[a] for a state variable f and a bound name or constant a (`pc[p]`, `x[1]`)."""
+    lf, la = leaf_of(f), leaf_of(a)
+    if lf is None or lf[0] != "var" or la is None or la[0] == "var":
+        return None
+    fx = lf[1]
+    if la[0] == "val":
+        kx = la[1]
+
+        def app_var_val(c: Ctx, e: dict[str, Any]) -> Any:
+            fv = c.s[fx]
+            k = e[kx]
+            if type(fv) is FV:
+                try:
+                    return fv.d[k]
+                except (KeyError, TypeError):
+                    pass
+            return apply_fn(fv, k)
+
+        return app_var_val
+    kc = la[1]
+
+    def app_var_const(c: Ctx, e: dict[str, Any]) -> Any:
+        fv = c.s[fx]
+        if type(fv) is FV:
+            try:
+                return fv.d[kc]
+            except (KeyError, TypeError):
+                pass
+        return apply_fn(fv, kc)
+
+    return app_var_const

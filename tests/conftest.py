@@ -10,6 +10,7 @@ import pytest
 from psycopg import sql
 
 from ringq.embedded import database_url
+from ringq.install import install
 from stateful.profiles import register as register_stateful_profiles
 
 # `--hypothesis-profile=deep|mutants` (tests/ is on sys.path while this conftest loads).
@@ -39,6 +40,14 @@ def schema(db_url: str) -> Iterator[str]:
     yield name
     with psycopg.connect(db_url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def installed(db_url: str, schema: str) -> str:
+    """`schema` with ringq installed (default slot counts); returns the schema name."""
+    with psycopg.connect(db_url, autocommit=True) as c:
+        install(c, schema)
+    return schema
 
 
 @pytest.fixture

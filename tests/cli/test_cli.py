@@ -6,13 +6,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from ringq.cli import main
 from ringq.cli.app import _plugin
 from ringq.client import Queue
-from ringq.install import SCHEMA_VERSION, install
+from ringq.install import SCHEMA_VERSION
 from ringq.types import Failure, Job
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/postgres"
@@ -34,13 +33,6 @@ def assert_one_line_error(err: str, *fragments: str) -> None:
     assert len(lines) == 1, f"expected one line on stderr, got: {err!r}"
     for fragment in fragments:
         assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
-
-
-@pytest.fixture
-def installed(db_url: str, schema: str) -> str:
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        install(conn, schema=schema)
-    return schema
 
 
 @pytest.fixture

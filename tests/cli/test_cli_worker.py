@@ -11,21 +11,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from ringq.client import Queue
-from ringq.install import install
 
 SAMPLE_APP_DIR = Path(__file__).parents[1] / "worker"
 RINGQ = [sys.executable, "-c", "import sys; from ringq.cli import main; sys.exit(main())"]
-
-
-@pytest.fixture
-def installed(db_url: str, schema: str) -> str:
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        install(conn, schema=schema)
-    return schema
 
 
 def start(db_url: str, schema: str, *extra: str) -> subprocess.Popen[str]:

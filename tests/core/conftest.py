@@ -9,19 +9,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from ringq import ManualClock, Queue, install
+from ringq import ManualClock, Queue
 
 
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock()
-
-
-@pytest.fixture
-def installed(db_url: str, schema: str) -> str:
-    with psycopg.connect(db_url, autocommit=True) as c:
-        install(c, schema)
-    return schema
 
 
 @pytest.fixture

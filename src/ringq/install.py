@@ -141,7 +141,12 @@ def install(
         found = installed_version(conn, schema)
         if found == target:
             return InstallResult(schema, found, target)
-        if found is not None and not BASELINE_VERSION <= found < target:
+        if found is not None and found < BASELINE_VERSION:
+            raise SchemaVersionMismatch(
+                f"schema {schema!r} records ringq storage version {found}, which no ringq wrote; "
+                "refusing to change it"
+            )
+        if found is not None and found > target:
             raise version_mismatch(schema, found, target)
         if found is None:
             _create_baseline(conn, schema, queue_slots, claim_slots)

@@ -7,7 +7,8 @@ import pytest
 
 from ringq import NotInstalled, Queue, SchemaVersionMismatch, install
 from ringq.errors import InvalidInput
-from ringq.install import SCHEMA_VERSION, installed_version
+from ringq.install import SCHEMA_VERSION, InstallResult, installed_version
+from ringq.sqlfiles import migrations
 
 
 def _objects(conn: psycopg.Connection, schema: str) -> list[tuple[str, str]]:
@@ -23,7 +24,9 @@ def _objects(conn: psycopg.Connection, schema: str) -> list[tuple[str, str]]:
 
 
 def test_install_creates_partitions_per_slot_and_is_idempotent(conn: psycopg.Connection, schema: str) -> None:
-    install(conn, schema, queue_slots=3, claim_slots=5)
+    created = install(conn, schema, queue_slots=3, claim_slots=5)
+    assert created == InstallResult(schema, None, SCHEMA_VERSION, tuple(m.filename for m in migrations()))
+    assert created.describe() == f"installed ringq schema {schema!r} version {SCHEMA_VERSION}"
     before = _objects(conn, schema)
     names = {name for name, _ in before}
     assert {"ready_0", "ready_2", "done_2", "claims_4", "closures_4", "heartbeats_4"} <= names
@@ -33,7 +36,9 @@ def test_install_creates_partitions_per_slot_and_is_idempotent(conn: psycopg.Con
     ).fetchall()
     assert slots == [("claim", 5), ("queue", 3)]
 
-    install(conn, schema, queue_slots=3, claim_slots=5)  # a no-op
+    again = install(conn, schema, queue_slots=3, claim_slots=5)  # a no-op
+    assert again == InstallResult(schema, SCHEMA_VERSION, SCHEMA_VERSION)
+    assert not again.created and not again.migrated
     install(conn, schema)  # other slot counts: the existing installation is kept
     assert _objects(conn, schema) == before
     assert installed_version(conn, schema) == SCHEMA_VERSION
@@ -64,7 +69,10 @@ def test_concurrent_installers_serialise(db_url: str, schema: str) -> None:
 def test_other_version_is_refused(conn: psycopg.Connection, schema: str) -> None:
     install(conn, schema)
     conn.execute(f'UPDATE "{schema}".meta SET version = version + 1')
-    with pytest.raises(SchemaVersionMismatch, match=f"version {SCHEMA_VERSION + 1}"):
+    with pytest.raises(SchemaVersionMismatch, match=f"version {SCHEMA_VERSION + 1}, newer than this ringq"):
+        install(conn, schema)
+    conn.execute(f'UPDATE "{schema}".meta SET version = 0')  # below the baseline: not ringq's
+    with pytest.raises(SchemaVersionMismatch, match="version 0"):
         install(conn, schema)
 
 

@@ -150,7 +150,9 @@ class AsyncQueue:
     async def enqueue_many(
         self, jobs: Sequence[Job], *, conn: psycopg.AsyncConnection | None = None
     ) -> list[int]:
-        call = enqueue_call(self.schema, self.clock.now(), jobs, self.max_payload_bytes)
+        call = enqueue_call(
+            self.schema, self.clock.now(), jobs, self.max_payload_bytes, staged=conn is not None
+        )
         if not jobs:
             return []
         return await self._run(call, conn)

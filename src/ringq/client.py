@@ -66,7 +66,7 @@ T = TypeVar("T")
 
 ENQUEUE = (
     "SELECT {schema}.enqueue(%s, %s::text[], %s::text[], %s::int[], %s::text[], %s::int[], "
-    "%s::timestamptz[], %s::text[])"
+    "%s::timestamptz[], %s::text[], %s)"
 )
 CLAIM = "SELECT * FROM {schema}.claim(%s, %s, %s::text[], %s, %s)"
 COMPLETE = "SELECT * FROM {schema}.complete(%s, %s::bigint[], %s::bigint[], %s::text[])"
@@ -85,8 +85,13 @@ MAX_TRACEBACK_CHARS = 8_000
 # -- building calls (shared with aclient.py) ------------------------------------------------
 
 
-def enqueue_call(schema: str, now: datetime, jobs: Sequence[Job], max_payload_bytes: int) -> Call[list[int]]:
-    """Validate every job (InvalidInput before anything is written) and build the one statement."""
+def enqueue_call(
+    schema: str, now: datetime, jobs: Sequence[Job], max_payload_bytes: int, *, staged: bool = False
+) -> Call[list[int]]:
+    """Validate every job (InvalidInput before anything is written) and build the one statement.
+
+    `staged`: the statement runs in the caller's transaction, which may stay open: its jobs are
+    sequenced into the ready ring at that transaction's commit (enqueue.sql, ADR 0011)."""
     if isinstance(jobs, Job) or not isinstance(jobs, Sequence):
         raise InvalidInput("jobs: expected a sequence of Job")
     cols: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
@@ -107,7 +112,7 @@ def enqueue_call(schema: str, now: datetime, jobs: Sequence[Job], max_payload_by
         keys.append(check_dedup_key(job.dedup_key))
     return Call(
         render(ENQUEUE, schema),
-        (now, tasks, queues, priorities, payloads, attempts, run_ats, keys),
+        (now, tasks, queues, priorities, payloads, attempts, run_ats, keys, staged),
         lambda rows: list(rows[0][0]),
     )
 
@@ -234,6 +239,8 @@ def translate(exc: psycopg.Error) -> RingqError | None:
         return JobAlreadyTerminal(message, exc.diag.message_hint)
     if state == "RQ004":
         return JobNotFound(message)
+    if state == "RQ005":  # enqueue in a caller transaction that is not READ COMMITTED
+        return InvalidInput(f"conn: {message}")
     if isinstance(exc, pg_errors.LockNotAvailable):
         return MaintenanceBusy(f"could not take a lock without waiting: {message}")
     if isinstance(exc, pg_errors.UndefinedFunction | pg_errors.InvalidSchemaName | pg_errors.UndefinedTable):
@@ -385,7 +392,9 @@ class Queue:
 
     def enqueue_many(self, jobs: Sequence[Job], *, conn: psycopg.Connection | None = None) -> list[int]:
         """Enqueue a batch atomically in one statement; ids in input order."""
-        call = enqueue_call(self.schema, self.clock.now(), jobs, self.max_payload_bytes)
+        call = enqueue_call(
+            self.schema, self.clock.now(), jobs, self.max_payload_bytes, staged=conn is not None
+        )
         if not jobs:
             return []
         return self._run(call, conn)

@@ -76,14 +76,32 @@ def test_claim_limit_counts_live_rows_and_stops_before_the_next_one(queue: Queue
     assert [c.job_id for c in queue.claim(worker="w", limit=10)] == [ids[3], ids[4]]
 
 
-def test_claim_skips_a_lane_locked_by_an_open_enqueue(queue: Queue, db_url: str) -> None:
+def test_claim_skips_a_locked_lane(queue: Queue, db_url: str) -> None:
+    """A lane another transaction holds (a claimer, or an enqueue in its commit) is skipped."""
     import psycopg
+    from psycopg import sql
 
     queue.enqueue("urgent-old", priority=0)
     queue.enqueue("later", priority=3)
     with psycopg.connect(db_url) as c:
-        queue.enqueue("urgent-new", priority=0, conn=c)  # holds the priority-0 lane row
+        c.execute(
+            sql.SQL("SELECT 1 FROM {}.lanes WHERE priority = 0 FOR UPDATE").format(
+                sql.Identifier(queue.schema)
+            )
+        )
         got = queue.claim(worker="w", limit=5)
-        assert [j.task for j in got] == ["later"]  # skipped, not waited on
+        assert [j.task for j in got] == ["later"]  # skipped, not waited on (beyond 50 ms)
         c.commit()
-    assert [j.task for j in queue.claim(worker="w", limit=5)] == ["urgent-old", "urgent-new"]
+    assert [j.task for j in queue.claim(worker="w", limit=5)] == ["urgent-old"]
+
+
+def test_claim_does_not_wait_for_an_open_enqueue_transaction(queue: Queue, db_url: str) -> None:
+    """An enqueue in a still-open caller transaction holds no lane (ADR 0011)."""
+    import psycopg
+
+    queue.enqueue("urgent-old", priority=0)
+    with psycopg.connect(db_url) as c:
+        queue.enqueue("urgent-new", priority=0, conn=c)  # staged: invisible, holds nothing
+        assert [j.task for j in queue.claim(worker="w", limit=5)] == ["urgent-old"]
+        c.commit()
+    assert [j.task for j in queue.claim(worker="w", limit=5)] == ["urgent-new"]

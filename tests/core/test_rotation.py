@@ -94,13 +94,13 @@ def test_prune_and_rotate_never_wait_behind_workers(two_slot_queue: Queue, db_ur
             q.prune("queue")
     assert q_rows("SELECT count(*) FROM {s}.ready_0") == [(1,)]
     assert q.prune("queue") == 0
-    # an enqueue inside an open caller transaction holds the ring: rotate gives up after its timeout
+    # an enqueue inside an open caller transaction holds no ring lock (ADR 0011): rotate runs
     with psycopg.connect(db_url) as caller:
         q.enqueue("u", conn=caller)
-        with pytest.raises(MaintenanceBusy):
-            q.rotate("queue")
+        assert q.rotate("queue") == 0
         caller.commit()
-    assert q.rotate("queue") == 0
+    [job] = q.claim(worker="w")  # sequenced into the current slot at commit
+    assert (job.task, job.ready_slot) == ("u", 0)
 
 
 def test_rotation_and_prune_under_load_keep_every_job(db_url: str, schema: str) -> None:

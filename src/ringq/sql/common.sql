@@ -30,28 +30,67 @@ RETURNS void LANGUAGE sql AS $$
     ON CONFLICT (queue, priority) DO NOTHING;
 $$;
 
--- Append one ready row to the current queue slot. Caller holds the queue-ring advisory lock
--- (shared) and, in lane_id order, the lane row lock (this UPDATE re-takes it without waiting).
-CREATE FUNCTION {schema}._append_ready(
-    p_now timestamptz, p_lane integer, p_job_id bigint, p_queue text, p_priority integer,
-    p_task text, p_payload jsonb, p_attempt integer, p_max_attempts integer, p_dedup_key text)
+-- Lock order step 3: create the missing lanes among (queue, priority) pairs, then lock them all
+-- FOR UPDATE in lane_id order. Re-taking a lane the transaction already holds does not wait.
+CREATE FUNCTION {schema}._lock_lanes(p_queues text[], p_priorities integer[])
 RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM {schema}._ensure_lanes(p_queues, p_priorities);
+    PERFORM 1 FROM {schema}.lanes l
+    WHERE (l.queue, l.priority) IN (SELECT u.q, u.p FROM unnest(p_queues, p_priorities) AS u(q, p))
+    ORDER BY l.lane_id FOR UPDATE;
+END
+$$;
+
+-- Append ready rows to the current queue slot, each with the next lane_seq of its lane, in the
+-- order given (lane_seq order = the order of the arrays within a lane), then NOTIFY once. The one
+-- place lane_seq is allocated: enqueue (ringq's own transaction), the commit-time sequencing of
+-- staged jobs (_enqueue_commit), promote, dlq_retry and the retries of fail/rescue (_settle).
+-- Caller holds the queue-ring advisory lock SHARED (lock order step 1); this takes step 3:
+-- missing lanes created in (queue, priority) order, then the lanes FOR UPDATE in lane_id order
+-- (_lock_lanes). The lane locks are held until the
+-- caller commits, so every caller is a transaction ringq owns (never a caller's own).
+CREATE FUNCTION {schema}._append_ready_rows(
+    p_now timestamptz, p_job_ids bigint[], p_queues text[], p_priorities integer[], p_tasks text[],
+    p_payloads jsonb[], p_attempts integer[], p_max_attempts integer[], p_dedup_keys text[])
+RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     v_slot integer;
-    v_seq  bigint;
+    v_n    integer;
 BEGIN
+    IF coalesce(cardinality(p_job_ids), 0) = 0 THEN
+        RETURN 0;
+    END IF;
+    PERFORM {schema}._lock_lanes(p_queues, p_priorities);
     SELECT current_slot INTO v_slot FROM {schema}.ring_state WHERE ring = 'queue';
-    UPDATE {schema}.lanes SET next_seq = next_seq + 1 WHERE lane_id = p_lane
-    RETURNING next_seq - 1 INTO v_seq;
-    INSERT INTO {schema}.ready (slot, job_id, lane_id, lane_seq, queue, priority, task, payload,
-                                attempt, max_attempts, enqueued_at, dedup_key)
-    VALUES (v_slot, p_job_id, p_lane, v_seq, p_queue, p_priority, p_task, p_payload,
-            p_attempt, p_max_attempts, p_now, p_dedup_key);
-    -- Wake LISTENing workers (per row, but NOTIFY folds identical notifications of one
-    -- transaction into one); taken last, its cluster-wide lock at commit.
-    IF current_setting('ringq.notify', true) IS DISTINCT FROM 'off' THEN
+
+    WITH items AS (
+        SELECT t.*, l.lane_id, row_number() OVER (PARTITION BY l.lane_id ORDER BY t.o) AS rn
+        FROM unnest(p_job_ids, p_queues, p_priorities, p_tasks, p_payloads, p_attempts,
+                    p_max_attempts, p_dedup_keys) WITH ORDINALITY
+             AS t(job_id, queue, priority, task, payload, attempt, max_attempts, dedup_key, o)
+        JOIN {schema}.lanes l ON l.queue = t.queue AND l.priority = t.priority
+    ), counts AS (
+        SELECT lane_id, count(*) AS n FROM items GROUP BY lane_id
+    ), alloc AS (
+        UPDATE {schema}.lanes l SET next_seq = l.next_seq + counts.n
+        FROM counts WHERE l.lane_id = counts.lane_id
+        RETURNING l.lane_id, l.next_seq - counts.n AS base
+    ), ins AS (
+        INSERT INTO {schema}.ready (slot, job_id, lane_id, lane_seq, queue, priority, task, payload,
+                                    attempt, max_attempts, enqueued_at, dedup_key)
+        SELECT v_slot, i.job_id, i.lane_id, alloc.base + i.rn - 1, i.queue, i.priority, i.task,
+               i.payload, i.attempt, i.max_attempts, p_now, i.dedup_key
+        FROM items i JOIN alloc ON alloc.lane_id = i.lane_id
+        RETURNING 1
+    )
+    SELECT count(*) INTO v_n FROM ins;
+    -- Wake LISTENing workers: ONE pg_notify per call (lock order: last; its cluster-wide lock is
+    -- taken at commit, after every lock above); off when the setting ringq.notify is 'off'.
+    IF v_n > 0 AND current_setting('ringq.notify', true) IS DISTINCT FROM 'off' THEN
         PERFORM pg_notify('ringq_' || md5({schema_name}), '');
     END IF;
+    RETURN v_n;
 END
 $$;
 
@@ -122,8 +161,9 @@ BEGIN
         VALUES (r.job_id, r.queue, r.priority, r.task, r.payload, c.attempt + 1, r.max_attempts,
                 p_now + make_interval(secs => v_delay), p_now, r.dedup_key);
     ELSE
-        PERFORM {schema}._append_ready(p_now, c.lane_id, r.job_id, r.queue, r.priority, r.task,
-                                       r.payload, c.attempt + 1, r.max_attempts, r.dedup_key);
+        PERFORM {schema}._append_ready_rows(p_now, ARRAY[r.job_id], ARRAY[r.queue], ARRAY[r.priority],
+                                            ARRAY[r.task], ARRAY[r.payload], ARRAY[c.attempt + 1],
+                                            ARRAY[r.max_attempts], ARRAY[r.dedup_key]);
     END IF;
     RETURN v_outcome;
 END

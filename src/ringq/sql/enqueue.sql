@@ -1,20 +1,27 @@
--- enqueue (TLA+ Enqueue): append a batch of jobs in ONE statement, atomically.
--- Rows due now go to the current queue slot; rows with a future run_at go to `deferred`.
--- A row whose (queue, dedup_key) names a live job (queued/deferred/running) is not inserted: its
--- id is that job's id. Two rows of one batch with the same key get the first row's id.
+-- enqueue (TLA+ Enqueue; with p_staged: EnqueueBegin): a batch of jobs in ONE statement,
+-- atomically. Rows with a future run_at go to `deferred`. A row whose (queue, dedup_key) names a
+-- live job (queued/deferred/running) is not inserted: its id is that job's id. Two rows of one
+-- batch with the same key get the first row's id. Needs READ COMMITTED (RQ005 otherwise): the
+-- current slot and the lanes must be read from the latest committed state.
 --
--- Lock order: (1) advisory: queue ring SHARED, then dedup keys in hash order
---             (2) ring_state read (no row lock)  (3) missing lanes created in (queue, priority)
---             order, then lanes rows FOR UPDATE in lane_id order
---             (4) ready insert  (5) deferred / dedup rows
---             (6) pg_notify, once per statement (its cluster-wide lock is taken at commit,
---             after every lock above).
--- The lane row lock is held until commit (ADR 0001): lane_seq order = commit order.
--- NOTIFY wakes LISTENing workers (Worker(listen=True)) on 'ringq_' || md5(schema) when a row
--- became claimable now; off when the setting ringq.notify is 'off' (ALTER ROLE ... SET).
+-- Rows due now:
+--   p_staged = false (ringq owns the transaction, which commits right after this statement):
+--     appended to the current queue slot with their lane_seq (_append_ready_rows).
+--   p_staged = true (the caller's transaction, which may stay open for long): written to the
+--     unlogged `staged` table only. No lane lock, no ring lock: an open caller transaction stalls
+--     no other enqueue, claim or maintenance. At COMMIT the deferred trigger _enqueue_commit
+--     (enqueue_commit.sql) sequences them into the ready ring; a rollback or a killed backend
+--     discards them (ADR 0011).
+--
+-- Lock order: (1) advisory: queue ring SHARED (not staged), then dedup keys in hash order
+--             (3) lanes (_lock_lanes, not staged)  (4) ready insert (not staged) or staged insert
+--             (5) deferred / dedup rows  (6) pg_notify, once per statement (its cluster-wide lock
+--             is taken at commit, after every lock above).
+-- NOTIFY wakes LISTENing workers on 'ringq_' || md5(schema) when a row becomes claimable now
+-- (for staged rows: delivered at commit, like every NOTIFY); off when ringq.notify is 'off'.
 CREATE FUNCTION {schema}.enqueue(
     p_now timestamptz, p_tasks text[], p_queues text[], p_priorities integer[], p_payloads text[],
-    p_max_attempts integer[], p_run_ats timestamptz[], p_dedup_keys text[])
+    p_max_attempts integer[], p_run_ats timestamptz[], p_dedup_keys text[], p_staged boolean)
 RETURNS bigint[] LANGUAGE plpgsql AS $$
 DECLARE
     v_n    integer := cardinality(p_tasks);
@@ -22,9 +29,16 @@ DECLARE
     v_new  boolean[];
     v_first bigint[];
     v_live  bigint[];
-    v_slot integer;
 BEGIN
-    PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 1);
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION USING ERRCODE = 'RQ005',
+            MESSAGE = 'ringq enqueue needs a READ COMMITTED transaction, not '
+                      || upper(current_setting('transaction_isolation')),
+            HINT = 'enqueue in a READ COMMITTED transaction (the PostgreSQL default)';
+    END IF;
+    IF NOT p_staged THEN
+        PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 1);
+    END IF;
 
     IF NOT EXISTS (SELECT 1 FROM unnest(p_dedup_keys) k WHERE k IS NOT NULL) THEN
         v_ids := ARRAY(SELECT nextval({job_id_seq}) FROM generate_series(1, v_n));
@@ -52,38 +66,26 @@ BEGIN
                        FROM unnest(v_first) WITH ORDINALITY AS t(first, o) ORDER BY t.o);
     END IF;
 
-    SELECT current_slot INTO v_slot FROM {schema}.ring_state WHERE ring = 'queue';
-
-    -- Lanes of the rows due now: create missing ones, then lock all in lane_id order.
-    PERFORM {schema}._ensure_lanes(array_agg(t.q), array_agg(t.p))
-    FROM unnest(p_queues, p_priorities, p_run_ats, v_new) AS t(q, p, ra, nw)
-    WHERE t.nw AND (t.ra IS NULL OR t.ra <= p_now);
-    PERFORM 1 FROM {schema}.lanes l
-    WHERE (l.queue, l.priority) IN (
-        SELECT t.q, t.p FROM unnest(p_queues, p_priorities, p_run_ats, v_new) AS t(q, p, ra, nw)
-        WHERE t.nw AND (t.ra IS NULL OR t.ra <= p_now))
-    ORDER BY l.lane_id FOR UPDATE;
-
-    WITH items AS (
-        SELECT t.*, l.lane_id,
-               row_number() OVER (PARTITION BY l.lane_id ORDER BY t.o) AS rn
+    IF p_staged THEN
+        INSERT INTO {schema}.staged (job_id, queue, priority, task, payload, max_attempts,
+                                     enqueued_at, dedup_key)
+        SELECT t.id, t.q, t.p, t.task, t.payload::jsonb, t.max_attempts, p_now, t.k
         FROM unnest(v_ids, p_tasks, p_queues, p_priorities, p_payloads, p_max_attempts, p_run_ats,
                     p_dedup_keys, v_new) WITH ORDINALITY
              AS t(id, task, q, p, payload, max_attempts, ra, k, nw, o)
-        JOIN {schema}.lanes l ON l.queue = t.q AND l.priority = t.p
         WHERE t.nw AND (t.ra IS NULL OR t.ra <= p_now)
-    ), counts AS (
-        SELECT lane_id, count(*) AS n FROM items GROUP BY lane_id
-    ), alloc AS (
-        UPDATE {schema}.lanes l SET next_seq = l.next_seq + counts.n
-        FROM counts WHERE l.lane_id = counts.lane_id
-        RETURNING l.lane_id, l.next_seq - counts.n AS base
-    )
-    INSERT INTO {schema}.ready (slot, job_id, lane_id, lane_seq, queue, priority, task, payload,
-                                attempt, max_attempts, enqueued_at, dedup_key)
-    SELECT v_slot, i.id, i.lane_id, alloc.base + i.rn - 1, i.q, i.p, i.task, i.payload::jsonb,
-           1, i.max_attempts, p_now, i.k
-    FROM items i JOIN alloc ON alloc.lane_id = i.lane_id;
+        ORDER BY t.o;
+    ELSE
+        PERFORM {schema}._append_ready_rows(
+            p_now, array_agg(t.id ORDER BY t.o), array_agg(t.q ORDER BY t.o),
+            array_agg(t.p ORDER BY t.o), array_agg(t.task ORDER BY t.o),
+            array_agg(t.payload::jsonb ORDER BY t.o), array_agg(1 ORDER BY t.o),
+            array_agg(t.max_attempts ORDER BY t.o), array_agg(t.k ORDER BY t.o))
+        FROM unnest(v_ids, p_tasks, p_queues, p_priorities, p_payloads, p_max_attempts, p_run_ats,
+                    p_dedup_keys, v_new) WITH ORDINALITY
+             AS t(id, task, q, p, payload, max_attempts, ra, k, nw, o)
+        WHERE t.nw AND (t.ra IS NULL OR t.ra <= p_now);
+    END IF;
 
     INSERT INTO {schema}.deferred (job_id, queue, priority, task, payload, attempt, max_attempts,
                                    run_at, enqueued_at, dedup_key)
@@ -98,10 +100,9 @@ BEGIN
     WHERE t.nw AND t.k IS NOT NULL
     ON CONFLICT (queue, dedup_key) DO UPDATE SET job_id = EXCLUDED.job_id;
 
-    -- Wake LISTENing workers: ONE pg_notify per statement, never per row, and only when a row
-    -- became claimable now (deferred rows are announced by promote). Committing notifiers
-    -- serialise on a cluster-wide lock at commit: one per statement keeps that per transaction.
-    IF current_setting('ringq.notify', true) IS DISTINCT FROM 'off'
+    -- Staged rows: ONE pg_notify per statement, delivered only if the caller commits (the
+    -- direct path notified in _append_ready_rows; deferred rows are announced by promote).
+    IF p_staged AND current_setting('ringq.notify', true) IS DISTINCT FROM 'off'
        AND EXISTS (SELECT 1 FROM unnest(p_run_ats, v_new) AS t(ra, nw)
                    WHERE t.nw AND (t.ra IS NULL OR t.ra <= p_now)) THEN
         PERFORM pg_notify('ringq_' || md5({schema_name}), '');

@@ -4,7 +4,7 @@
 --
 -- Lock order: (1) advisory: queue ring SHARED  (3) lanes of all items FOR UPDATE in lane_id
 --             order  (4) closures insert in run_lease order, ready / done insert
---             (5) deferred / dlq insert  (6) pg_notify for retries due now (_append_ready;
+--             (5) deferred / dlq insert  (6) pg_notify for retries due now (_append_ready_rows;
 --             cluster-wide notify lock at commit; off when ringq.notify = 'off').
 CREATE FUNCTION {schema}.fail(
     p_now timestamptz, p_job_ids bigint[], p_run_leases bigint[], p_errors text[],

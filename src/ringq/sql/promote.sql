@@ -1,19 +1,16 @@
 -- promote (TLA+ Promote): move due deferred rows (run_at <= now) into the current ready slot,
 -- each with a new lane_seq. At most p_limit rows per call, oldest run_at first.
 --
--- Lock order: (1) advisory: queue ring SHARED  (3) missing lanes created in (queue, priority)
---             order, then lanes FOR UPDATE in lane_id order
---             (4) ready insert  (5) deferred delete (a row cancelled meanwhile is skipped)
---             (6) pg_notify when a row moved (cluster-wide notify lock at commit; off when
---             ringq.notify = 'off').
+-- Lock order: (1) advisory: queue ring SHARED  (3) the due rows' lanes (_lock_lanes: missing
+--             ones created in (queue, priority) order, then FOR UPDATE in lane_id order)
+--             (5) deferred delete (a row cancelled meanwhile is skipped)  (4) ready insert and
+--             (6) pg_notify (_append_ready_rows, which re-takes the held lanes without waiting).
 CREATE FUNCTION {schema}.promote(p_now timestamptz, p_limit integer)
 RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_ids   bigint[];
-    v_lanes integer[];
-    v_slot  integer;
-    v_n     integer;
+    v_ids bigint[];
+    m     record;
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 1);
     v_ids := ARRAY(SELECT d.job_id FROM {schema}.deferred d WHERE d.run_at <= p_now
@@ -21,40 +18,22 @@ BEGIN
     IF cardinality(v_ids) = 0 THEN
         RETURN 0;
     END IF;
-    PERFORM {schema}._ensure_lanes(array_agg(d.queue), array_agg(d.priority))
+    PERFORM {schema}._lock_lanes(array_agg(d.queue), array_agg(d.priority))
     FROM {schema}.deferred d WHERE d.job_id = ANY (v_ids);
-    v_lanes := ARRAY(SELECT l.lane_id FROM {schema}.lanes l
-                     WHERE (l.queue, l.priority) IN (SELECT d.queue, d.priority
-                                                     FROM {schema}.deferred d WHERE d.job_id = ANY (v_ids)));
-    PERFORM 1 FROM {schema}.lanes l WHERE l.lane_id = ANY (v_lanes) ORDER BY l.lane_id FOR UPDATE;
-    SELECT current_slot INTO v_slot FROM {schema}.ring_state WHERE ring = 'queue';
-
     WITH moved AS (
-        DELETE FROM {schema}.deferred d
-        WHERE d.job_id = ANY (v_ids) AND d.run_at <= p_now
+        DELETE FROM {schema}.deferred d WHERE d.job_id = ANY (v_ids) AND d.run_at <= p_now
         RETURNING d.*
-    ), items AS (
-        SELECT m.*, l.lane_id,
-               row_number() OVER (PARTITION BY l.lane_id ORDER BY m.run_at, m.job_id) AS rn
-        FROM moved m JOIN {schema}.lanes l ON l.queue = m.queue AND l.priority = m.priority
-    ), counts AS (
-        SELECT lane_id, count(*) AS n FROM items GROUP BY lane_id
-    ), alloc AS (
-        UPDATE {schema}.lanes l SET next_seq = l.next_seq + counts.n
-        FROM counts WHERE l.lane_id = counts.lane_id
-        RETURNING l.lane_id, l.next_seq - counts.n AS base
-    ), ins AS (
-        INSERT INTO {schema}.ready (slot, job_id, lane_id, lane_seq, queue, priority, task, payload,
-                                    attempt, max_attempts, enqueued_at, dedup_key)
-        SELECT v_slot, i.job_id, i.lane_id, alloc.base + i.rn - 1, i.queue, i.priority, i.task,
-               i.payload, i.attempt, i.max_attempts, p_now, i.dedup_key
-        FROM items i JOIN alloc ON alloc.lane_id = i.lane_id
-        RETURNING 1
     )
-    SELECT count(*) INTO v_n FROM ins;
-    IF v_n > 0 AND current_setting('ringq.notify', true) IS DISTINCT FROM 'off' THEN
-        PERFORM pg_notify('ringq_' || md5({schema_name}), '');
-    END IF;
-    RETURN v_n;
+    SELECT array_agg(job_id ORDER BY run_at, job_id) AS ids,
+           array_agg(queue ORDER BY run_at, job_id) AS queues,
+           array_agg(priority ORDER BY run_at, job_id) AS priorities,
+           array_agg(task ORDER BY run_at, job_id) AS tasks,
+           array_agg(payload ORDER BY run_at, job_id) AS payloads,
+           array_agg(attempt ORDER BY run_at, job_id) AS attempts,
+           array_agg(max_attempts ORDER BY run_at, job_id) AS max_attempts,
+           array_agg(dedup_key ORDER BY run_at, job_id) AS keys
+    INTO m FROM moved;
+    RETURN {schema}._append_ready_rows(p_now, m.ids, m.queues, m.priorities, m.tasks, m.payloads,
+                                       m.attempts, m.max_attempts, m.keys);
 END
 $$;

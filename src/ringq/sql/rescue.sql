@@ -10,7 +10,7 @@
 -- Lock order: (1) advisory: queue ring SHARED  (2) rescue_state row FOR UPDATE (serialises
 --             rescuers)  (3) lanes of the expired attempts FOR UPDATE in lane_id order
 --             (4) closures insert in run_lease order, ready / done insert  (5) deferred / dlq
---             (6) pg_notify for re-enqueued rows (_append_ready; cluster-wide notify lock at
+--             (6) pg_notify for re-enqueued rows (_append_ready_rows; cluster-wide notify lock at
 --             commit; off when ringq.notify = 'off').
 CREATE FUNCTION {schema}.rescue(p_now timestamptz, p_backoff float8[], p_limit integer, p_margin float8)
 RETURNS integer

@@ -228,11 +228,12 @@ $$""",
     Mutant(
         "lock_order_reversed",
         9,
-        "a batch enqueue locks its lanes in descending lane_id order (against the global lock "
-        "order): with a concurrent fail/rescue/promote on the same lanes the two can deadlock.",
+        "a batch enqueue (every caller of _lock_lanes) locks its lanes in descending lane_id "
+        "order, against the global lock order: with a concurrent fail/rescue on the same lanes "
+        "the two can deadlock.",
         patches=(
             Patch(
-                "enqueue.sql",
+                "common.sql",
                 "ORDER BY l.lane_id FOR UPDATE;",
                 "ORDER BY l.lane_id DESC FOR UPDATE;",
             ),
@@ -244,14 +245,20 @@ $$""",
     Mutant(
         "counter_key_drift",
         10,
-        "a retry's lane_seq is allocated from the counter of the queue's first lane (keyed by "
+        "a ready row's lane_seq is allocated from the counter of its queue's first lane (keyed by "
         "queue only) while the row is written under its own (queue, priority) lane.",
         patches=(
             Patch(
                 "common.sql",
-                "UPDATE {schema}.lanes SET next_seq = next_seq + 1 WHERE lane_id = p_lane",
-                "UPDATE {schema}.lanes SET next_seq = next_seq + 1 WHERE lane_id = "
-                "(SELECT min(l2.lane_id) FROM {schema}.lanes l2 WHERE l2.queue = p_queue)",
+                "JOIN {schema}.lanes l ON l.queue = t.queue AND l.priority = t.priority",
+                "JOIN {schema}.lanes l ON l.lane_id = "
+                "(SELECT min(l2.lane_id) FROM {schema}.lanes l2 WHERE l2.queue = t.queue)",
+            ),
+            Patch(
+                "common.sql",
+                "SELECT v_slot, i.job_id, i.lane_id, alloc.base + i.rn - 1,",
+                "SELECT v_slot, i.job_id, (SELECT l3.lane_id FROM {schema}.lanes l3 WHERE "
+                "l3.queue = i.queue AND l3.priority = i.priority), alloc.base + i.rn - 1,",
             ),
         ),
         expected=("CountersMatch",),

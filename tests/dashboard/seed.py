@@ -7,7 +7,6 @@ an oldest queued job a few minutes old.
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -25,13 +24,21 @@ class Seeded:
     dlq: list[int] = field(default_factory=list)
     retried: list[int] = field(default_factory=list)
     cancelled: list[int] = field(default_factory=list)
+    flaky: int = 0  # completed on its second attempt, after a retried first one
 
 
-def _traceback(message: str) -> str:
-    try:
-        raise RuntimeError(message)
-    except RuntimeError:
-        return traceback.format_exc()
+def _traceback(error: str) -> str:
+    """A handler's traceback as a worker records it (sample text: no such files exist)."""
+    where = {
+        "PIL.U": ('"/app/tasks/images.py", line 41, in resize_image', "img = Image.open(io.BytesIO(blob))"),
+        "Timeo": (
+            '"/app/tasks/images.py", line 57, in resize_image',
+            "await asyncio.wait_for(render(img), 30)",
+        ),
+        "SMTPS": ('"/app/tasks/mail.py", line 23, in send_email', "await smtp.send_message(message)"),
+        "Conne": ('"/app/tasks/billing.py", line 88, in charge_invoice', "await gateway.charge(invoice)"),
+    }[error[:5]]
+    return f"Traceback (most recent call last):\n  File {where[0]}\n    {where[1]}\n{error}\n"
 
 
 def seed(db_url: str, schema: str) -> Seeded:
@@ -73,7 +80,7 @@ def seed(db_url: str, schema: str) -> Seeded:
                 retry.job_id,
                 retry.run_lease,
                 "SMTPServerDisconnected: Connection unexpectedly closed",
-                traceback=_traceback("SMTPServerDisconnected"),
+                traceback=_traceback("SMTPServerDisconnected: Connection unexpectedly closed"),
                 retry_delay=900,
             )
         )
@@ -103,5 +110,34 @@ def seed(db_url: str, schema: str) -> Seeded:
                 q.complete(c.job_id, c.run_lease, {"bytes": 48_000 + i})
                 out.completed.append(c.job_id)
         assert len(claimed) == len(images)
+        clock.advance(20)
+
+        # billing: one job that failed once, was retried, and completed on its second attempt.
+        out.flaky = q.enqueue(
+            "charge_invoice", {"invoice": "INV-2041", "amount_cents": 129900}, queue="billing"
+        )
+        clock.advance(0.8)
+        [first] = q.claim(worker="worker-c:4242", queues=["billing"], limit=1, lease=60)
+        clock.advance(3)
+        q.fail(
+            Failure(
+                first.job_id,
+                first.run_lease,
+                "ConnectionResetError: payment gateway reset the connection",
+                traceback=_traceback("ConnectionResetError: payment gateway reset the connection"),
+                retry_delay=5,
+            )
+        )
+        clock.advance(6)
+        q.promote()
+        clock.advance(0.3)
+        [second] = q.claim(worker="worker-a:1234", queues=["billing"], limit=1, lease=60)
+        clock.advance(1)
+        q.heartbeat(
+            [(second.job_id, second.run_lease)], lease=60, progress={second.job_id: {"step": "captured"}}
+        )
+        clock.advance(0.5)
+        q.complete(second.job_id, second.run_lease, {"charged": True, "gateway_id": "ch_3Nf0a2"})
+        out.completed.append(out.flaky)
         clock.advance(1)
     return out

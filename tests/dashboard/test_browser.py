@@ -75,6 +75,7 @@ def test_tables_show_the_seeded_jobs(seeded: Seeded, serve: Serve, page: Any) ->
     goto(page, server.url)
     queues = page.locator("#queues tbody tr")
     assert [queues.nth(i).get_attribute("data-queue") for i in range(queues.count())] == [
+        "billing",
         "email",
         "images",
         "reports",

@@ -44,7 +44,7 @@ def test_overview_shows_every_queue_and_its_numbers(seeded: Seeded, make_client:
     response = client.get("/")
     assert response.status_code == 200
     html = response.text
-    for queue in ("email", "images", "reports"):
+    for queue in ("billing", "email", "images", "reports"):
         assert f'<tr data-queue="{queue}">' in html
     # images: 8 completed, 4 dead-lettered (linked to its DLQ page); reports: 3 queued minutes old
     row = html.split('<tr data-queue="images">')[1].split("</tr>")[0]
@@ -202,6 +202,11 @@ def test_job_lookup_shows_attempts_result_progress_and_error(seeded: Seeded, mak
     assert "state-dlq" in dead and "Traceback" in dead
     retried = client.get(f"/jobs?id={seeded.retried[0]}").text
     assert "SMTPServerDisconnected" in retried and "state-retried" in retried
+    flaky = client.get(f"/jobs?id={seeded.flaky}").text
+    attempts = flaky.split('id="attempts"')[1]
+    assert attempts.count("<tr>") == 3  # header + two attempts
+    assert "state-retried" in attempts and "state-completed" in attempts and "captured" in attempts
+    assert "ch_3Nf0a2" in flaky and "ConnectionResetError" in flaky
     assert client.get("/jobs?id=999999").status_code == 404
     assert client.get("/jobs?id=abc").status_code == 400
     assert "&lt;script&gt;" in client.get("/jobs?id=<script>").text  # escaped, never markup

@@ -227,7 +227,7 @@ def _seconds(value: float | None) -> str:
     v = abs(value)
     if v < 1:
         return f"{value * 1000:.0f} ms"
-    if v < 120:
+    if v < 90:
         return f"{value:.1f} s"
     if v < 7200:
         return f"{value / 60:.1f} min"

@@ -20,8 +20,10 @@ from tlacheck.builtin.runtime import (
 from tlacheck.builtin.syntax import Node
 from tlacheck.builtin.values import (
     FV,
+    BigUnionSet,
     DiffSet,
     EvalError,
+    InterSet,
     LazySet,
     ProductSet,
     UnionSet,
@@ -272,11 +274,18 @@ def _union(a: Any, b: Any) -> Any:
     return to_frozenset(a) | to_frozenset(b)
 
 
-def _inter(a: Any, b: Any) -> frozenset[Any]:
+def _inter(a: Any, b: Any) -> Any:
     if isinstance(a, frozenset) and isinstance(b, LazySet):
         return frozenset(x for x in a if b.contains(x))
     if isinstance(b, frozenset) and isinstance(a, LazySet):
         return frozenset(x for x in b if a.contains(x))
+    if isinstance(a, LazySet) and isinstance(b, LazySet) and not (a.finite and b.finite):
+        # e.g. Int \cap Nat: kept symbolic, like TLC; a finite side is still enumerated
+        if a.finite:
+            return frozenset(x for x in a.elements() if b.contains(x))
+        if b.finite:
+            return frozenset(x for x in b.elements() if a.contains(x))
+        return InterSet(a, b)
     return to_frozenset(a) & to_frozenset(b)
 
 
@@ -294,9 +303,12 @@ def _subseteq(a: Any, b: Any) -> bool:
     return all(member(x, b) for x in iter_set(a))
 
 
-def _big_union(s: Any) -> frozenset[Any]:
+def _big_union(s: Any) -> Any:
+    members = list(iter_set(s))
+    if any(isinstance(x, LazySet) and not x.finite for x in members):
+        return BigUnionSet(members)  # UNION {Nat, {NULL}}: membership only, like TLC
     out: set[Any] = set()
-    for x in iter_set(s):
+    for x in members:
         out.update(iter_set(x))
     return frozenset(out)
 

@@ -337,6 +337,41 @@ class ProductSet(LazySet):
         return hash(("product", repr(self)))
 
 
+class InterSet(LazySet):
+    """S \\cap T with neither operand enumerable: membership only (TLC's SetCapValue)."""
+
+    def __init__(self, a: Any, b: Any) -> None:
+        self.a = a
+        self.b = b
+        self.finite = False
+
+    def contains(self, v: Any) -> bool:
+        return member(v, self.a) and member(v, self.b)
+
+    def __repr__(self) -> str:
+        return f"({self.a!r} \\cap {self.b!r})"
+
+    def __hash__(self) -> int:
+        return hash(("inter", repr(self)))
+
+
+class BigUnionSet(LazySet):
+    """UNION S with an infinite member set: membership only (TLC's UnionValue)."""
+
+    def __init__(self, sets: list[Any]) -> None:
+        self.sets = sets
+        self.finite = False
+
+    def contains(self, v: Any) -> bool:
+        return any(member(v, x) for x in self.sets)
+
+    def __repr__(self) -> str:
+        return "UNION {" + ", ".join(repr(x) for x in self.sets) + "}"
+
+    def __hash__(self) -> int:
+        return hash(("bigunion", repr(self)))
+
+
 class FilterSet(LazySet):
     """{x \\in S : P} with S infinite: membership only."""
 

@@ -121,3 +121,14 @@ def test_the_token_comes_from_the_environment(seeded: Seeded, serve: Callable[[s
     status, html = get(server.url + "dlq")
     assert status == 200 and "Log in" in html
     assert post(server.url + "dlq/retry") == 403
+
+
+def test_schema_of_another_storage_version(
+    capsys: pytest.CaptureFixture[str], db_url: str, schema: str
+) -> None:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        install(conn, schema)
+        conn.execute(f'UPDATE "{schema}".meta SET version = version + 100')
+    code, err = run_cli(capsys, "--database-url", db_url, "--schema", schema, "--port", "0")
+    assert code == 1
+    assert "storage version" in one_line(err)

@@ -87,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc), 2) from exc
     url = resolve_url(getattr(args, "database_url", None))
     require_installed(url, schema)  # unreachable database / not installed: one line, exit 1
+    from ringq.client import Queue
+
+    with Queue(url, schema=schema, pool_size=1) as queue:
+        queue.stats()  # a storage version mismatch or missing grant: one line now, not a 503 later
     sock = listen(args.host, args.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host

@@ -132,3 +132,14 @@ def test_schema_of_another_storage_version(
     code, err = run_cli(capsys, "--database-url", db_url, "--schema", schema, "--port", "0")
     assert code == 1
     assert "storage version" in one_line(err)
+
+
+def test_missing_extra_is_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # `import uvicorn` now fails
+    code, err = run_cli(capsys, "--port", "0")
+    assert code == 1
+    assert "pip install 'ringq[dashboard]'" in one_line(err)

@@ -1,10 +1,12 @@
-"""Retry backoff: exponential with jitter, computed in SQL from these four numbers.
+"""Exponential backoff: `retry_delay()` is the one formula; `Backoff` is the retry policy of jobs.
 
-delay(attempt) = min(cap, base * factor ** (attempt - 1)) * (1 - jitter * U),  U ~ uniform[0, 1)
+    retry_delay(step) = min(cap, base * factor ** step)
 
-The same formula is `backoff_delay()` in `sql/common.sql` (fail and rescue run it in their own
-transaction, where the attempt number lives); `Backoff.delay` is its Python twin for callers
-and tests.
+Jobs: delay(attempt) = retry_delay(attempt - 1) * (1 - jitter * U),  U ~ uniform[0, 1). The same
+formula is `backoff_delay()` in `sql/common.sql` (fail and rescue run it in their own
+transaction, where the attempt number lives); `Backoff.delay` is its Python twin for callers and
+tests. The worker waits `reconnect_delay(failures)` between tries against a database that went
+away, and its idle claim wait grows by the same formula.
 """
 
 from __future__ import annotations
@@ -13,6 +15,23 @@ import random
 from dataclasses import dataclass
 
 from ringq.errors import InvalidInput
+
+# Waits between tries against a database that went away: 0.1 s doubling to 5 s.
+RECONNECT_BASE, RECONNECT_CAP = 0.1, 5.0
+
+
+def retry_delay(step: int, *, base: float, cap: float, factor: float = 2.0) -> float:
+    """min(cap, base * factor ** step) for step >= 0 (a negative step counts as 0); never overflows."""
+    try:
+        grown = base * float(factor) ** max(step, 0)
+    except OverflowError:  # factor ** step is past any float: so is the delay, unless base is 0
+        grown = cap if base > 0 else 0.0
+    return min(cap, grown)
+
+
+def reconnect_delay(failures: int) -> float:
+    """The wait after `failures` failed tries in a row against the database: 0.1 s doubling to 5 s."""
+    return retry_delay(failures, base=RECONNECT_BASE, cap=RECONNECT_CAP)
 
 
 @dataclass(frozen=True)
@@ -30,7 +49,7 @@ class Backoff:
 
     def bounds(self, attempt: int) -> tuple[float, float]:
         """The (lowest, highest) delay after failed attempt number `attempt` (1-based)."""
-        high = min(self.cap, self.base * self.factor ** max(attempt - 1, 0))
+        high = retry_delay(attempt - 1, base=self.base, cap=self.cap, factor=self.factor)
         return high * (1 - self.jitter), high
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:

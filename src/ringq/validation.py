@@ -80,6 +80,23 @@ def check_seconds(arg: str, value: object, *, allow_zero: bool = True) -> float:
     return seconds
 
 
+def check_count(arg: str, value: object, minimum: int = 1) -> int:
+    """A count (concurrency, batch sizes): an int (not a bool) of at least `minimum`."""
+    if not _is_int(value) or value < minimum:  # type: ignore[operator]
+        raise InvalidInput(f"{arg} must be an int >= {minimum}, got {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def check_interval(arg: str, value: object, maximum: float, *, allow_zero: bool = False) -> float:
+    """A wait in seconds (poll, flush, health intervals): finite, positive (or zero when
+    `allow_zero`) and at most `maximum`."""
+    seconds = check_seconds(arg, value)
+    if (seconds == 0 and not allow_zero) or seconds > maximum:
+        low = "[0" if allow_zero else "(0"
+        raise InvalidInput(f"{arg} must be in {low}, {maximum}] seconds, got {value!r}")
+    return seconds
+
+
 def check_lease(value: object) -> float:
     lease = check_seconds("lease", value, allow_zero=False)
     if lease > 7 * 24 * 3600:

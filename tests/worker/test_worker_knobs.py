@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from ringq.aclient import AsyncQueue
+from ringq.backoff import Backoff, reconnect_delay, retry_delay
 from ringq.errors import InvalidInput
 from ringq.registry import JobContext, Registry
-from ringq.worker import Worker
-from ringq.worker.runtime import MAX_CLAIM_LIMIT
+from ringq.worker import Worker, WorkerConfig
+from ringq.worker.runtime import MAX_CLAIM_LIMIT, idle_wait
 from ringq.worker.wakeup import notify_channel
 
 registry = Registry()
@@ -78,3 +79,29 @@ def test_ringq_worker_listens_by_default_and_no_listen_polls_only() -> None:
     parser = build_parser()
     assert parser.parse_args(["worker", "--app", "m:r"]).listen is True
     assert parser.parse_args(["worker", "--app", "m:r", "--no-listen"]).listen is False
+
+
+def test_the_knobs_can_come_as_one_worker_config() -> None:
+    queue = AsyncQueue("postgresql://unused.invalid/x", schema="s")
+    config = WorkerConfig(concurrency=4, queues=["a", "b"], maintenance=False, name="w1")
+    worker = Worker(queue, registry, config=config)
+    assert worker.config is config and config.queues == ("a", "b")
+    assert (worker.concurrency, worker.prefetch, worker.claim_batch, worker.name) == (4, 12, 16, "w1")
+    assert worker.queues == ["a", "b"] and worker.listen_poll_interval == config.poll_interval
+    same = Worker(queue, registry, concurrency=4, queues=["a", "b"], maintenance=False, name="w1")
+    assert same.config == config
+    with pytest.raises(InvalidInput, match="not both"):
+        Worker(queue, registry, concurrency=8, config=config)
+
+
+@pytest.mark.parametrize("kwargs", BAD, ids=[next(iter(k)) + "=" + repr(v) for k in BAD for v in k.values()])
+def test_a_worker_config_with_a_bad_knob_cannot_be_made(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInput):
+        WorkerConfig(**kwargs)
+
+
+def test_the_worker_waits_grow_by_the_one_retry_delay_formula() -> None:
+    assert [reconnect_delay(n) for n in (0, 1, 2, 6, 10**6)] == [0.1, 0.2, 0.4, 5.0, 5.0]
+    assert idle_wait(0, 0.5) == 0.002 and idle_wait(3, 0.5) == 0.016 and idle_wait(10**6, 0.5) == 0.5
+    assert retry_delay(10**6, base=0.0, cap=5.0) == 0.0
+    assert Backoff(base=1.0, factor=10.0, cap=300.0, jitter=0.0).bounds(1000) == (300.0, 300.0)

@@ -11,12 +11,14 @@ discarded and logged.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import psycopg
 
+from ringq.backoff import reconnect_delay
 from ringq.errors import AttemptClosed, RingqError
 from ringq.logs import get_logger
 from ringq.types import ClaimedJob, Completion, Failure
@@ -46,11 +48,23 @@ class FlushReport:
     lost: list[tuple[ClaimedJob, RingqError]] = field(default_factory=list)
 
 
+# The least a final flush gets, even at deadline 0: finished work is worth one commit.
+FINAL_FLUSH_MIN = 0.25
+
+
 class Outbox:
-    def __init__(self, queue: ClosingQueue, *, batch_size: int = 200, interval: float = 0.02) -> None:
+    def __init__(
+        self,
+        queue: ClosingQueue,
+        *,
+        batch_size: int = 200,
+        interval: float = 0.02,
+        on_report: Callable[[FlushReport], None] | None = None,
+    ) -> None:
         self.queue = queue
         self.batch_size = batch_size
         self.interval = interval
+        self.on_report = on_report  # told what each flush did (metrics, hooks)
         self._items: dict[tuple[int, int], Pending] = {}
         self._wakeup = asyncio.Event()
         self._flush_lock = asyncio.Lock()
@@ -85,6 +99,51 @@ class Outbox:
 
     def kick(self) -> None:
         self._wakeup.set()
+
+    async def run(self) -> None:
+        """Flush whenever a flush is due, until cancelled; a failed flush keeps its items and is
+        retried after `reconnect_delay`."""
+        failures = 0
+        while True:
+            await self.wait_ready()
+            try:
+                # Shielded: a shutdown cancelling this loop must not cut a commit in half.
+                await asyncio.shield(self._deliver())
+                failures = 0
+            except psycopg.OperationalError as exc:
+                failures += 1
+                log.warning(
+                    "flush failed; closures kept for retry", extra={"error": str(exc), "pending": len(self)}
+                )
+                await asyncio.sleep(reconnect_delay(failures))
+            except Exception:
+                failures += 1
+                log.exception("flush failed; closures kept for retry", extra={"pending": len(self)})
+                await asyncio.sleep(reconnect_delay(failures))
+
+    async def drain(self, limit: float | None) -> None:
+        """The final flush: retried until everything is sent or the monotonic time `limit`
+        passes (None: no limit); what is left then stays open for rescue."""
+        failures = 0
+        while len(self):
+            try:
+                remaining = None if limit is None else limit - time.monotonic()
+                timeout = None if remaining is None else max(remaining, FINAL_FLUSH_MIN)
+                await asyncio.wait_for(self._deliver(), timeout=timeout)
+            except (psycopg.OperationalError, TimeoutError) as exc:
+                failures += 1
+                if limit is not None and time.monotonic() >= limit:
+                    log.error("final flush failed; attempts left for rescue", extra={"error": str(exc)})
+                    break
+                delay = reconnect_delay(failures)
+                if limit is not None:
+                    delay = min(delay, max(0.0, limit - time.monotonic()))
+                await asyncio.sleep(delay)
+
+    async def _deliver(self) -> None:
+        report = await self.flush()
+        if self.on_report is not None:
+            self.on_report(report)
 
     async def flush(self) -> FlushReport:
         """Send everything buffered. Raises (keeping the items) when the database is unreachable.

@@ -29,11 +29,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from ringq.backoff import reconnect_delay
 from ringq.logs import get_logger
 
 log = get_logger("ringq.worker")
-
-_RETRY_BASE, _RETRY_CAP = 0.1, 5.0
 
 
 def notify_channel(schema: str) -> str:
@@ -138,7 +137,7 @@ class Listener:
             except (psycopg.Error, OSError, TimeoutError) as exc:
                 failures += 1
                 log.warning("LISTEN connection failed; polling meanwhile", extra={"error": str(exc)})
-                await self._sleep(min(_RETRY_CAP, _RETRY_BASE * 2**failures))
+                await self._sleep(reconnect_delay(failures))
                 continue
             self._conn = conn
             self.backend_pid = conn.info.backend_pid
@@ -172,7 +171,7 @@ class Listener:
                         await conn.close()
             if not self._stop.is_set():
                 failures += 1
-                await self._sleep(min(_RETRY_CAP, _RETRY_BASE * 2 ** (failures - 1)))
+                await self._sleep(reconnect_delay(failures - 1))
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -11,16 +11,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 pytest.importorskip("starlette", reason="the dashboard extra (starlette, jinja2, uvicorn) is not installed")
-pytest.importorskip("httpx", reason="starlette's TestClient needs httpx")
-
-from starlette.testclient import TestClient
 
 from dashboard.seed import Seeded, seed
 from ringq.dashboard.app import Settings, create_app
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 TOKEN = "correct-horse-battery-staple"
 
@@ -30,12 +31,16 @@ def seeded(db_url: str, schema: str) -> Seeded:
     return seed(db_url, schema)
 
 
-MakeClient = Callable[..., TestClient]
+MakeClient = Callable[..., "TestClient"]
 
 
 @pytest.fixture
 def make_client(db_url: str, schema: str) -> Iterator[MakeClient]:
-    clients: list[TestClient] = []
+    """In-process clients (Starlette's TestClient, which needs httpx; only these tests skip without it)."""
+    pytest.importorskip("httpx", reason="starlette's TestClient needs httpx (not in the dev extra?)")
+    from starlette.testclient import TestClient
+
+    clients: list[Any] = []
 
     def make(token: str | None = None, url: str | None = None) -> TestClient:
         settings = Settings(

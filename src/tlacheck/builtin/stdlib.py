@@ -91,9 +91,15 @@ def _concat(a: Any, b: Any) -> Any:
     return FV(d)
 
 
-def _subseq(c: Ctx, s: Any, m: Any, n: Any) -> FV:
-    f = _seq(s)
+def _subseq(c: Ctx, s: Any, m: Any, n: Any) -> Any:
     m, n = _int(m), _int(n)
+    if type(s) is str:  # TLC: a string is a sequence of characters
+        if m > n:
+            return ""
+        if m < 1 or n > len(s):
+            raise EvalError(f"SubSeq({render(s)}, {m}, {n}) out of range")
+        return s[m - 1 : n]
+    f = _seq(s)
     if m > n:
         return FV({})
     if m < 1 or n > len(f.d):

@@ -13,6 +13,7 @@ from tlacheck.builtin.community.base import (
     EvalError,
     boolean,
     elems,
+    fn,
     integer,
     native,
     render,
@@ -37,13 +38,13 @@ def _sub(items: list[Any], m: int, n: int) -> list[Any]:
 
 @native(M, "ToSet", 1)
 def to_set(c: Ctx, s: Any) -> frozenset[Any]:
-    return frozenset(seq(s))
+    return frozenset(fn(s).d.values())  # any function: {s[i] : i \in DOMAIN s}
 
 
 @native(M, "ToBag", 1)
 def to_bag(c: Ctx, s: Any) -> FV:
     d: dict[Any, int] = {}
-    for x in seq(s):
+    for x in fn(s).d.values():
         d[x] = d.get(x, 0) + 1
     return FV(d)
 
@@ -272,6 +273,8 @@ native(M, "IsStrictSuffix", 2)(lambda c, s, t: is_suffix(s, t) and s != t)
 
 
 def prefixes(s: Any) -> frozenset[Any]:
+    if type(s) is str:
+        return frozenset(s[:k] for k in range(len(s) + 1))
     items = seq(s)
     return frozenset(tup(items[:k]) for k in range(len(items) + 1))
 
@@ -312,6 +315,8 @@ def longest_common_prefix(c: Ctx, ss: Any) -> Any:
 
 @native(M, "Suffixes", 1)
 def suffixes(c: Ctx, s: Any) -> frozenset[Any]:
+    if type(s) is str:
+        return frozenset(s[k:] for k in range(len(s) + 1))
     items = seq(s)
     return frozenset(tup(items[k:]) for k in range(len(items) + 1))
 
@@ -360,6 +365,8 @@ def fold_right_domain(c: Ctx, op: Any, s: Any, base: Any) -> Any:
 
 
 def flatten(s: Any) -> Any:
+    if s == "":
+        return s  # the empty string is the empty sequence: FlattenSeq returns it as is
     parts = seq(s)
     if not parts:
         return tup([])
@@ -399,7 +406,13 @@ def sub_seqs(items: list[Any]) -> frozenset[Any]:
     return frozenset(tup(items[i:j]) for i in range(n + 1) for j in range(i, n + 1))
 
 
-native(M, "SubSeqs", 1)(lambda c, s: sub_seqs(seq(s)))
+native(M, "SubSeqs", 1)(
+    lambda c, s: (
+        frozenset(s[i:j] for i in range(len(s) + 1) for j in range(i, len(s) + 1))
+        if type(s) is str
+        else sub_seqs(seq(s))
+    )
+)
 
 
 @native(M, "AllSubSeqs", 1)
@@ -422,8 +435,10 @@ def _find(a: list[Any], b: list[Any], start: int = 0) -> int:
 
 @native(M, "IndexFirstSubSeq", 2)
 def index_first_sub_seq(c: Ctx, s: Any, t: Any) -> int:
-    a, b = seq(s), seq(t)
-    i = _find(a, b)
+    if type(s) is str and type(t) is str:
+        i = t.find(s)
+    else:
+        i = _find(seq(s), seq(t))
     if i < 0:
         raise EvalError(
             f"IndexFirstSubSeq: {render(s)} is not a subsequence of {render(t)} (CHOOSE has no value)"
@@ -436,8 +451,11 @@ def _replace_at(i: int, r: list[Any], s: list[Any], t: list[Any]) -> FV:
 
 
 @native(M, "ReplaceSubSeqAt", 4)
-def replace_sub_seq_at(c: Ctx, i: Any, r: Any, s: Any, t: Any) -> FV:
-    return _replace_at(integer(i), seq(r), seq(s), seq(t))
+def replace_sub_seq_at(c: Ctx, i: Any, r: Any, s: Any, t: Any) -> Any:
+    i = integer(i)
+    if type(r) is str and type(s) is str and type(t) is str:
+        return t[: max(i - 1, 0)] + r + t[i - 1 + len(s) :]
+    return _replace_at(i, seq(r), seq(s), seq(t))
 
 
 @native(M, "ReplaceFirstSubSeq", 3)

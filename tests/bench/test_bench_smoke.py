@@ -18,7 +18,7 @@ from rich.console import Console
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
-from bench import report  # noqa: E402
+import bench.report as report  # noqa: E402
 from bench.metrics import analyse_jobs, depth_series, percentile  # noqa: E402
 from bench.runner import Runner, Settings  # noqa: E402
 from bench.server import Server  # noqa: E402
@@ -127,7 +127,14 @@ def test_archived_results_render_from_gzip(tmp_path: Path) -> None:
     import gzip
     import json
 
-    results = {"systems": [], "labels": {}, "versions": {}, "config": {}, "drain": {}, "sweep": {}}
+    results: dict[str, Any] = {
+        "systems": [],
+        "labels": {},
+        "versions": {},
+        "config": {},
+        "drain": {},
+        "sweep": {},
+    }
     path = tmp_path / "results.json.gz"
     path.write_bytes(gzip.compress(json.dumps(results).encode()))
     proc = subprocess.run(

@@ -145,7 +145,7 @@ def server_log(server: EmbeddedPostgres) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
-def fresh_schema(url: str, **slots: int) -> str:
+def fresh_schema(url: str, **slots: Any) -> str:
     name = f"c_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(url, autocommit=True) as conn:
         install(conn, name, **slots)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tlacheck.builtin import run
+from tlacheck.builtin import Progress, run
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "tla"
 
@@ -147,7 +147,7 @@ def test_max_states_stops_early() -> None:
 
 
 def test_progress_callback_receives_counts() -> None:
-    seen = []
+    seen: list[Progress] = []
     r = run(DATA / "Counter.tla", DATA / "Counter.cfg", progress=seen.append)
     assert r.outcome == "ok"
     assert all(p.distinct <= 4 for p in seen)

@@ -1,16 +1,19 @@
 """Model constants, read from the same `.cfg` files the TLA+ checker uses.
 
-One source for the bounds: `load_config(name_or_path)` / `parse_cfg(text)` parse the CONSTANTS, INVARIANT(S) and
-PROPERTY/PROPERTIES sections of a TLC config file (the subset the storage cfgs use).
+One source for the bounds: `load_config(name_or_path)` / `parse_cfg(text)` read a TLC config file
+with tlacheck's cfg parser (`tlacheck.builtin.cfg.parse_cfg_text`, the one the checker uses) and keep
+what the model needs: the constants, INVARIANT(S), PROPERTY/PROPERTIES and CHECK_DEADLOCK.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from ringq_proof.checkout import storage_cfg_dir
+from tlacheck.builtin.cfg import ConfigError as CfgSyntaxError
+from tlacheck.builtin.cfg import parse_cfg_text
+from tlacheck.canonical import ModelValue
 
 BASE_SWITCHES = (
     "BugCursorAfterCommit",
@@ -60,9 +63,6 @@ class Config:
         return [f.name for f in fields(Config)]
 
 
-_SECTION = re.compile(
-    r"^(CONSTANTS?|INIT|NEXT|SPECIFICATION|INVARIANTS?|PROPERTY|PROPERTIES|CHECK_DEADLOCK|SYMMETRY|CONSTRAINTS?|VIEW)\b"
-)
 _CONST_MAP = {
     "QSlots": "qslots",
     "CSlots": "cslots",
@@ -71,72 +71,43 @@ _CONST_MAP = {
 }
 
 
-def _parse_value(text: str, where: str) -> object:
-    t = text.strip()
-    if t in ("TRUE", "FALSE"):
-        return t == "TRUE"
-    if re.fullmatch(r"-?\d+", t):
-        return int(t)
-    if t.startswith("{") and t.endswith("}"):
-        inner = t[1:-1].strip()
-        return tuple(x.strip() for x in inner.split(",")) if inner else ()
-    return t
+def _names(v: object) -> tuple[str, ...]:
+    """A cfg set of model values (or one value) as sorted names."""
+    items = v if isinstance(v, frozenset) else (v,)
+    return tuple(sorted(x.name if isinstance(x, ModelValue) else str(x) for x in items))
 
 
 def parse_cfg(text: str, name: str = "custom", source: str = "") -> Config:
-    """Parse the subset of TLC cfg syntax used by correctness/storage/SegmentedStorage*.cfg."""
-    text = re.sub(r"\\\*.*", "", text)
-    text = re.sub(r"\(\*.*?\*\)", "", text, flags=re.S)
-    section = ""
-    consts: dict[str, object] = {}
-    invariants: list[str] = []
-    properties: list[str] = []
-    check_deadlock = True
-    spec_name = "SegmentedStorage"
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        m = _SECTION.match(line)
-        if m:
-            section = m.group(1)
-            line = line[m.end() :].strip()
-            if section == "CHECK_DEADLOCK":
-                check_deadlock = line == "TRUE"
-                continue
-            if section in ("INIT", "SPECIFICATION") and line.startswith("R"):
-                spec_name = "SegmentedStorageRaces"
-            if not line:
-                continue
-        if section.startswith("CONSTANT"):
-            for part in re.findall(r"(\w+)\s*(?:=|<-)\s*(\{[^}]*\}|[^\s]+)", line):
-                consts[part[0]] = _parse_value(part[1], name)
-        elif section.startswith("INVARIANT"):
-            invariants.extend(line.split())
-        elif section in ("PROPERTY", "PROPERTIES"):
-            properties.extend(line.split())
-    races = spec_name == "SegmentedStorageRaces" or any(k in consts for k in RACE_SWITCHES)
-    cfg = Config(
-        races=races,
-        spec="SegmentedStorageRaces" if races else "SegmentedStorage",
-        invariants=tuple(invariants),
-        properties=tuple(properties),
-        check_deadlock=check_deadlock,
-        name=name,
-        source=source,
-    )
+    """The model's constants from a TLC cfg, parsed by tlacheck's own cfg parser."""
+    try:
+        tlc = parse_cfg_text(text)
+    except CfgSyntaxError as e:
+        raise ConfigError(f"{source or name}: {e}") from None
+    consts: dict[str, object] = {**tlc.substitutions, **tlc.constants}
+    starts_races = (tlc.init or tlc.specification or "").startswith("R")
+    races = starts_races or any(k in consts for k in RACE_SWITCHES)
     values: dict[str, object] = {}
     for k, v in consts.items():
         if k == "Jobs":
-            values["jobs"] = tuple(sorted(v)) if isinstance(v, tuple) else (str(v),)
+            values["jobs"] = _names(v)
         elif k == "Workers":
-            values["workers"] = tuple(sorted(v)) if isinstance(v, tuple) else (str(v),)
+            values["workers"] = _names(v)
         elif k in _CONST_MAP:
             if not isinstance(v, int) or isinstance(v, bool):
-                raise ConfigError(f"{source or name}: constant {k} must be an integer, got {v!r}")
+                shown = v.name if isinstance(v, ModelValue) else v
+                raise ConfigError(f"{source or name}: constant {k} must be an integer, got {shown!r}")
             values[_CONST_MAP[k]] = v
-    bugs = frozenset(k for k in BASE_SWITCHES + RACE_SWITCHES if consts.get(k) is True)
-    return replace(cfg, bugs=bugs, **values)  # type: ignore[arg-type]
+    return Config(
+        races=races,
+        spec="SegmentedStorageRaces" if races else "SegmentedStorage",
+        bugs=frozenset(k for k in BASE_SWITCHES + RACE_SWITCHES if consts.get(k) is True),
+        invariants=tuple(tlc.invariants),
+        properties=tuple(tlc.properties),
+        check_deadlock=tlc.check_deadlock,
+        name=name,
+        source=source,
+        **values,  # type: ignore[arg-type]
+    )
 
 
 def available_configs() -> dict[str, Path]:

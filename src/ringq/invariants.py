@@ -15,6 +15,7 @@ the part it can see.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -493,9 +494,12 @@ def assert_invariants(conn: psycopg.Connection, schema: str) -> None:
         raise InvariantViolation(bad)
 
 
-# One Python check function per invariant (the `sql` column of spec/invariants.toml) ---------
+# One Python check function per invariant: `check_<Invariant>`, the `sql` column of
+# spec/invariants.toml. Made on access for each invariant that has SQL checks (CHECKS), so the
+# names are not written a second time here.
 
 
+@functools.cache
 def _by_invariant(name: str) -> Callable[[psycopg.Connection, str], list[CheckResult]]:
     def check(conn: psycopg.Connection, schema: str) -> list[CheckResult]:
         return [r for r in run_checks(conn, schema, [name]) if not r.ok]
@@ -505,37 +509,8 @@ def _by_invariant(name: str) -> Callable[[psycopg.Connection, str], list[CheckRe
     return check
 
 
-check_TypeOK = _by_invariant("TypeOK")
-check_NoLostJob = _by_invariant("NoLostJob")
-check_NoDuplicateCompletion = _by_invariant("NoDuplicateCompletion")
-check_SingleOpenAttempt = _by_invariant("SingleOpenAttempt")
-check_FencedFinalize = _by_invariant("FencedFinalize")
-check_PruneSafety = _by_invariant("PruneSafety")
-check_ClaimOrder = _by_invariant("ClaimOrder")
-check_CountersMatch = _by_invariant("CountersMatch")
-check_AttemptLimitRespected = _by_invariant("AttemptLimitRespected")
-
-SQL_CHECK_FUNCTIONS: dict[str, str] = {name: f"ringq.invariants:check_{name}" for name in DB_CHECKABLE}
-
-# The `sql` column of spec/invariants.toml, as this module proposes it:
-#   "module:function"      a SQL check on a live schema (ringq doctor runs it);
-#   "log: <where>"         only the execution log can check it (tests);
-#   "n/a: <why>"           not checkable from rows or logs at all.
-SQL_COLUMN: dict[str, str] = {
-    **SQL_CHECK_FUNCTIONS,
-    "TerminalHasResult": "log: tests/stateful/harness.py Harness.missing_results (result sent vs stored)",
-    "RTypeOK": "n/a: the Races spec's own variables (lane_lock, claiming, pruning) have no rows",
-    "EventuallyTerminal": "n/a: liveness; tests/stateful/test_concurrent.py drains and checks every job ends",
-    "NoDeadlock": "log: tests/stateful/test_lock_order.py probe + no 40P01 in tests/stateful/test_concurrent.py",
-    "LockGraphAcyclic": "log: tests/stateful/test_lock_order.py (multi-lane transactions lock in lane_id order)",
-    **{
-        k: f"n/a: {MODEL_ONLY[k]}"
-        for k in (
-            "LockCompatibility",
-            "ClosureSourceNotPruned",
-            "ReaderProjectionConsistent",
-            "TerminalRowInLiveSlot",
-            "EventuallyMaterialised",
-        )
-    },
-}
+def __getattr__(attr: str) -> Callable[[psycopg.Connection, str], list[CheckResult]]:
+    name = attr.removeprefix("check_")
+    if name != attr and name in DB_CHECKABLE and checks_for(name):
+        return _by_invariant(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {attr!r}")

@@ -125,15 +125,19 @@ def register(subparsers: Any) -> None:
         "dashboard",
         help="serve the web dashboard (queues, DLQ, jobs, doctor, model graph)",
         description="Serve ringq's web dashboard. Read-only unless started with a token.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--host", default=DEFAULT_HOST, help="address to bind")
-    p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help="port to bind (0: any free port)")
+    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default: {DEFAULT_HOST})")
+    p.add_argument(
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help=f"port to bind, 0 for any free one (default: {DEFAULT_PORT})",
+    )
     p.add_argument(
         "--token",
         default=None,
         help=f"enable actions (retry, purge, cancel) for whoever logs in with this token "
-        f"(default: ${ENV_TOKEN}; the environment keeps it out of `ps`)",
+        f"(default: ${ENV_TOKEN}, which keeps it out of `ps`; none: read-only)",
     )
     p.add_argument(
         "--database-url",
@@ -141,5 +145,11 @@ def register(subparsers: Any) -> None:
         help="PostgreSQL URL (default: $RINGQ_DATABASE_URL, else the embedded server in .ringq/pg)",
     )
     p.add_argument("--schema", default=argparse.SUPPRESS, help="ringq schema (default: ringq)")
-    p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="access log")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="debug logging and the access log",
+    )
     p.set_defaults(func=run)

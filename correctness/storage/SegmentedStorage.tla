@@ -7,7 +7,25 @@
 (*    `ring_state` (current slot of each ring);                            *)
 (*  - one lane `lanes` = [next_seq, claim_seq]; immutable `ready` rows      *)
 (*    appended to the current queue slot with a gap-free `lane_seq`        *)
-(*    (ADR 0001); a ready row is claimed once the cursor passed it;        *)
+(*    allocated at commit; a ready row is claimed once the cursor passed   *)
+(*    it;                                                                  *)
+(*  - commit-time sequencing (issue 12): an enqueue in the caller's        *)
+(*    transaction (`Queue.enqueue(..., conn=conn)`) only writes the job    *)
+(*    into the unlogged `staged` table, taking no lane and no ring lock;   *)
+(*    the job is invisible to everyone. A deferred constraint trigger at   *)
+(*    COMMIT takes the queue ring lock SHARED, locks the lanes in lane_id  *)
+(*    order, allocates lane_seq from next_seq and appends the ready row to *)
+(*    the CURRENT queue slot, inside the commit: lane_seq order = commit   *)
+(*    order, and the lane lock lasts only for the commit. `staged` = the   *)
+(*    jobs whose enqueue transaction is open; EnqueueBegin, EnqueueCommit, *)
+(*    EnqueueAbort. Every other action runs freely while a job is staged   *)
+(*    (a staged job holds nothing). Enqueue (ringq owns the transaction)   *)
+(*    is EnqueueBegin immediately followed by EnqueueCommit, one step.     *)
+(*    An aborted job may be enqueued again (Begin is guarded by            *)
+(*    j \notin enqueued \cup staged; a fresh job under the same model      *)
+(*    name). No bound is needed for that: Begin + Abort returns to the     *)
+(*    state before Begin (measured, distinct states before -> after:       *)
+(*    base 15441 -> 15708, single 4121 -> 4272, one-job cfgs +1);          *)
 (*  - `claims` rows (job, run_lease, lane_seq, ready_slot, attempt,        *)
 (*    worker) in the current claim slot; `closures` in the same claim      *)
 (*    slot with the unique key (job, run_lease): one closer wins;          *)
@@ -20,19 +38,28 @@
 (*    = post-commit steps it still has to run (only the bug switches use   *)
 (*    post-commit steps; ringq has none).                                  *)
 (*                                                                         *)
-(* CRASH POINTS (MAPPING.md). Every transaction is one atomic action: a    *)
-(* crash `<tx>.before_commit` is the action not happening (a stutter), so  *)
-(* it needs no action of its own. A crash after commit is `Crash(w)`: the  *)
-(* worker loses `held[w]` and `post[w]`, the database keeps what was       *)
+(* CRASH POINTS (MAPPING.md). Every ringq transaction is one atomic        *)
+(* action: a crash `<tx>.before_commit` is the action not happening (a     *)
+(* stutter), so it needs no action of its own. The caller's enqueue        *)
+(* transaction is the exception: it stays open across other steps, and its *)
+(* enqueue.before_commit (a rollback, or the backend killed, before or     *)
+(* during the commit-time trigger) is EnqueueAbort(j): the staged row is   *)
+(* discarded, nothing else changes. A crash after commit is `Crash(w)`:    *)
+(* the worker loses `held[w]` and `post[w]`, the database keeps what was   *)
 (* committed (claim.after_commit, complete.after_commit).                  *)
 (*                                                                         *)
-(* ACTION <-> TRANSACTION: Enqueue = enqueue.sql, Claim = claim.sql,       *)
-(* Complete = complete.sql (its LeaseLost branch = the rejected stale      *)
-(* completion), Fail = fail.sql, Heartbeat = heartbeat.sql, Rescue =       *)
+(* ACTION <-> TRANSACTION: Enqueue = enqueue.sql in ringq's own            *)
+(* transaction (the ready row appended and sequenced at once),             *)
+(* EnqueueBegin = enqueue.sql in the caller's transaction (p_staged:       *)
+(* advisory dedup keys, then the staged insert), EnqueueCommit = the       *)
+(* caller's COMMIT running the deferred trigger (enqueue_commit.sql),      *)
+(* EnqueueAbort = the caller's ROLLBACK or its backend terminated, Claim = *)
+(* claim.sql, Complete = complete.sql (its LeaseLost branch = the rejected *)
+(* stale completion), Fail = fail.sql, Heartbeat = heartbeat.sql, Rescue = *)
 (* rescue.sql, Cancel = cancel.sql, Promote = promote.sql, RotateQueue /   *)
-(* RotateClaim = rotate.sql, PruneQueue / PruneClaim = prune.sql,          *)
-(* DlqRetry = dlq_retry.sql, Tick = the injected clock passing a deadline, *)
-(* Crash = killing the worker.                                             *)
+(* RotateClaim = rotate.sql, PruneQueue / PruneClaim = prune.sql, DlqRetry *)
+(* = dlq_retry.sql, Tick = the injected clock passing a deadline, Crash =  *)
+(* killing the worker.                                                     *)
 (*                                                                         *)
 (* DELIBERATE ABSTRACTIONS (see spec/MAPPING.md)                           *)
 (*  - One lane: lanes never share rows; across lanes a claimer only picks  *)
@@ -61,12 +88,25 @@
 (*                        rescue re-enqueues with the same attempt.        *)
 (*  BugResultAfterClosure the result is written by a second transaction    *)
 (*                        after the closure.                               *)
+(*  BugSeqAtBegin         the naive design ADR 0001 was written against: a *)
+(*                        sequence + cursor without a guard. EnqueueBegin  *)
+(*                        takes lane_seq (next_seq bumped then, the seq    *)
+(*                        kept with the staged row in `staged_seq`); the   *)
+(*                        ready row appears at commit with that seq. The   *)
+(*                        cursor passes a seq whose transaction is still   *)
+(*                        open -- a claim that sees no row there cannot    *)
+(*                        tell it from a rolled-back gap and moves on, or  *)
+(*                        a later-begun job commits first and is claimed   *)
+(*                        -- and the row that commits behind it is never   *)
+(*                        claimed: NoLostJob. Shortest: EnqueueBegin(j1)   *)
+(*                        (seq 0), Claim (cursor 0 -> 1 over the gap),     *)
+(*                        EnqueueCommit(j1) (row at seq 0, behind it).     *)
 (***************************************************************************)
 EXTENDS Naturals, FiniteSets
 
 CONSTANTS Jobs, Workers, QSlots, CSlots, MaxAttempts, MaxDlqRetries,
           BugCursorAfterCommit, BugPruneNoGuard, BugNoFence,
-          BugRetryNotPersisted, BugResultAfterClosure
+          BugRetryNotPersisted, BugResultAfterClosure, BugSeqAtBegin
 
 ASSUME QSlots >= 2 /\ CSlots >= 2 /\ MaxAttempts >= 1 /\ MaxDlqRetries \in Nat
 
@@ -90,10 +130,13 @@ VARIABLES
     completed,    \* ghost: [Jobs -> set of leases that completed the job]
     tries,        \* ghost: [Jobs -> claims since the job was (re-)enqueued from scratch]
     dlq_retries,  \* ghost: [Jobs -> DLQ retries so far]
-    pruned_live   \* ghost: a prune truncated a slot that held something live
+    pruned_live,  \* ghost: a prune truncated a slot that held something live
+    staged,       \* jobs whose enqueue transaction (caller's connection) is open
+    staged_seq    \* BugSeqAtBegin only: set of [job, seq], the lane_seq each staged job took
+                  \* at its begin; always {} in ringq's design (seq allocated at commit)
 
 storage == <<ring_state, slots, lanes, ready, done, claims, closures, expired,
-             cancels, deferred, dlq, next_lease>>
+             cancels, deferred, dlq, next_lease, staged, staged_seq>>
 vars == <<storage, held, post, enqueued, terminal, completed, tries, dlq_retries, pruned_live>>
 
 QSlotIds == 0 .. (QSlots - 1)
@@ -133,15 +176,63 @@ Init ==
     /\ tries = [j \in Jobs |-> 0]
     /\ dlq_retries = [j \in Jobs |-> 0]
     /\ pruned_live = FALSE
+    /\ staged = {} /\ staged_seq = {}
 
-(* enqueue.sql: append a ready row to the current queue slot; lane_seq from next_seq. *)
+(* enqueue.sql in ringq's own transaction: append a ready row to the current queue slot; *)
+(* lane_seq from next_seq. The same as EnqueueBegin(j) immediately followed by             *)
+(* EnqueueCommit(j).                                                                       *)
 Enqueue(j) ==
-    /\ j \notin enqueued
+    /\ j \notin enqueued \cup staged
     /\ ready' = ready \cup {NewReady(j, 1)}
     /\ lanes' = [lanes EXCEPT !.next_seq = @ + 1]
     /\ enqueued' = enqueued \cup {j}
+    /\ UNCHANGED <<staged, staged_seq, ring_state, slots, done, claims, closures, expired, cancels,
+                   deferred, dlq, next_lease, held, post, terminal, completed, tries, dlq_retries,
+                   pruned_live>>
+
+(* enqueue.sql in the caller's transaction: the job goes into `staged` only; no lane lock, *)
+(* no ring lock, invisible to every other transaction. (BugSeqAtBegin: takes its lane_seq   *)
+(* now, from next_seq.)                                                                     *)
+EnqueueBegin(j) ==
+    /\ j \notin enqueued \cup staged
+    /\ staged' = staged \cup {j}
+    /\ IF BugSeqAtBegin
+         THEN /\ staged_seq' = staged_seq \cup {[job |-> j, seq |-> lanes.next_seq]}
+              /\ lanes' = [lanes EXCEPT !.next_seq = @ + 1]
+         ELSE UNCHANGED <<staged_seq, lanes>>
+    /\ UNCHANGED <<ring_state, slots, ready, done, claims, closures, expired, cancels,
+                   deferred, dlq, next_lease, held, post, enqueued, terminal, completed, tries,
+                   dlq_retries, pruned_live>>
+
+(* The caller's COMMIT: the deferred constraint trigger (enqueue_commit.sql) takes the queue *)
+(* ring lock SHARED, locks the lane, allocates lane_seq from next_seq and appends the ready *)
+(* row to the CURRENT queue slot, all inside the commit: exactly Enqueue's effect.          *)
+(* (BugSeqAtBegin: the row gets the seq taken at begin, and next_seq is not touched.)       *)
+EnqueueCommit(j) ==
+    /\ j \in staged
+    /\ staged' = staged \ {j}
+    /\ enqueued' = enqueued \cup {j}
+    /\ IF BugSeqAtBegin
+         THEN LET x == CHOOSE x \in staged_seq : x.job = j
+              IN /\ ready' = ready \cup {[job |-> j, seq |-> x.seq, slot |-> ring_state.queue,
+                                          attempt |-> 1]}
+                 /\ staged_seq' = staged_seq \ {x}
+                 /\ UNCHANGED lanes
+         ELSE /\ ready' = ready \cup {NewReady(j, 1)}
+              /\ lanes' = [lanes EXCEPT !.next_seq = @ + 1]
+              /\ UNCHANGED staged_seq
     /\ UNCHANGED <<ring_state, slots, done, claims, closures, expired, cancels, deferred, dlq,
                    next_lease, held, post, terminal, completed, tries, dlq_retries, pruned_live>>
+
+(* The caller's ROLLBACK, or its backend killed (enqueue.before_commit): the staged row is   *)
+(* discarded; nothing else changes. (BugSeqAtBegin: the seq it took stays a gap.)           *)
+EnqueueAbort(j) ==
+    /\ j \in staged
+    /\ staged' = staged \ {j}
+    /\ staged_seq' = {x \in staged_seq : x.job # j}
+    /\ UNCHANGED <<ring_state, slots, lanes, ready, done, claims, closures, expired, cancels,
+                   deferred, dlq, next_lease, held, post, enqueued, terminal, completed, tries,
+                   dlq_retries, pruned_live>>
 
 (* claim.sql, writing its claim row into claim slot `cs`: take the lowest queued row, skipping *)
 (* cancelled ones, and advance claim_seq past it in the same transaction.                      *)
@@ -161,15 +252,16 @@ ClaimAt(w, cs) ==
                           /\ UNCHANGED lanes
                      ELSE /\ lanes' = [lanes EXCEPT !.claim_seq = r.seq + 1]
                           /\ UNCHANGED post
-          /\ UNCHANGED <<ring_state, slots, ready, done, closures, expired, cancels, deferred, dlq,
-                         enqueued, terminal, completed, dlq_retries, pruned_live>>
+          /\ UNCHANGED <<staged, staged_seq, ring_state, slots, ready, done, closures, expired,
+                         cancels, deferred, dlq, enqueued, terminal, completed, dlq_retries,
+                         pruned_live>>
        \/ \* only cancelled (or already claimed) rows are left: move the cursor over them
           /\ Queued = {}
           /\ lanes.claim_seq < lanes.next_seq
           /\ lanes' = [lanes EXCEPT !.claim_seq = lanes.next_seq]
-          /\ UNCHANGED <<ring_state, slots, ready, done, claims, closures, expired, cancels, deferred,
-                         dlq, next_lease, held, post, enqueued, terminal, completed, tries,
-                         dlq_retries, pruned_live>>
+          /\ UNCHANGED <<staged, staged_seq, ring_state, slots, ready, done, claims, closures,
+                         expired, cancels, deferred, dlq, next_lease, held, post, enqueued,
+                         terminal, completed, tries, dlq_retries, pruned_live>>
 
 Claim(w) == ClaimAt(w, ring_state.claim)
 
@@ -179,9 +271,9 @@ AdvanceCursor(w) ==
         /\ p.op = "advance"
         /\ lanes' = [lanes EXCEPT !.claim_seq = IF @ > p.seq THEN @ ELSE p.seq + 1]
         /\ post' = [post EXCEPT ![w] = @ \ {p}]
-        /\ UNCHANGED <<ring_state, slots, ready, done, claims, closures, expired, cancels, deferred,
-                       dlq, next_lease, held, enqueued, terminal, completed, tries, dlq_retries,
-                       pruned_live>>
+        /\ UNCHANGED <<staged, staged_seq, ring_state, slots, ready, done, claims, closures,
+                       expired, cancels, deferred, dlq, next_lease, held, enqueued, terminal,
+                       completed, tries, dlq_retries, pruned_live>>
 
 (* complete.sql: closure `completed` + done row with the result, fenced by run_lease. A stale *)
 (* worker is rejected (LeaseLost) and drops the attempt.                                     *)
@@ -206,8 +298,9 @@ Complete(w) ==
                                   ELSE post
                      /\ completed' = [completed EXCEPT ![c.job] = @ \cup {c.lease}]
                      /\ terminal' = terminal \cup {c.job}
-                     /\ UNCHANGED <<ring_state, slots, lanes, ready, claims, cancels, deferred, dlq,
-                                    next_lease, enqueued, tries, dlq_retries, pruned_live>>
+                     /\ UNCHANGED <<staged, staged_seq, ring_state, slots, lanes, ready, claims,
+                                    cancels, deferred, dlq, next_lease, enqueued, tries,
+                                    dlq_retries, pruned_live>>
 
 (* BugResultAfterClosure only: the second transaction that stores the result. *)
 WriteResult(w) ==
@@ -216,9 +309,9 @@ WriteResult(w) ==
         /\ done' = {IF d.job = p.job /\ d.lease = p.lease /\ d.outcome = "completed"
                       THEN [d EXCEPT !.result = TRUE] ELSE d : d \in done}
         /\ post' = [post EXCEPT ![w] = @ \ {p}]
-        /\ UNCHANGED <<ring_state, slots, lanes, ready, claims, closures, expired, cancels, deferred,
-                       dlq, next_lease, held, enqueued, terminal, completed, tries, dlq_retries,
-                       pruned_live>>
+        /\ UNCHANGED <<staged, staged_seq, ring_state, slots, lanes, ready, claims, closures,
+                       expired, cancels, deferred, dlq, next_lease, held, enqueued, terminal,
+                       completed, tries, dlq_retries, pruned_live>>
 
 (* fail.sql: closure `retried` + deferred row (backoff) while attempts remain, else closure *)
 (* `dlq` + dlq row + done row. A stale fail is rejected like a stale complete.              *)
@@ -237,8 +330,8 @@ Fail(w) ==
                       /\ done' = done \cup {Done(c.job, c.lease, "dlq", c.rslot, TRUE)}
                       /\ terminal' = terminal \cup {c.job}
                       /\ UNCHANGED deferred
-            /\ UNCHANGED <<ring_state, slots, lanes, ready, claims, cancels, next_lease, post,
-                           enqueued, completed, tries, dlq_retries, pruned_live>>
+            /\ UNCHANGED <<staged, staged_seq, ring_state, slots, lanes, ready, claims, cancels,
+                           next_lease, post, enqueued, completed, tries, dlq_retries, pruned_live>>
 
 (* heartbeat.sql: a heartbeat row moves the deadline of an expired, still open attempt into *)
 (* the future (on an unexpired attempt it is a stutter in this abstraction of time).         *)
@@ -246,18 +339,18 @@ Heartbeat(w) ==
     \E a \in held[w] :
         /\ a \in expired
         /\ expired' = expired \ {a}
-        /\ UNCHANGED <<ring_state, slots, lanes, ready, done, claims, closures, cancels, deferred,
-                       dlq, next_lease, held, post, enqueued, terminal, completed, tries,
-                       dlq_retries, pruned_live>>
+        /\ UNCHANGED <<staged, staged_seq, ring_state, slots, lanes, ready, done, claims, closures,
+                       cancels, deferred, dlq, next_lease, held, post, enqueued, terminal,
+                       completed, tries, dlq_retries, pruned_live>>
 
 (* The clock passes the effective deadline of one open attempt. *)
 Tick ==
     \E c \in OpenClaims :
         /\ Att(c.job, c.lease) \notin expired
         /\ expired' = expired \cup {Att(c.job, c.lease)}
-        /\ UNCHANGED <<ring_state, slots, lanes, ready, done, claims, closures, cancels, deferred,
-                       dlq, next_lease, held, post, enqueued, terminal, completed, tries,
-                       dlq_retries, pruned_live>>
+        /\ UNCHANGED <<staged, staged_seq, ring_state, slots, lanes, ready, done, claims, closures,
+                       cancels, deferred, dlq, next_lease, held, post, enqueued, terminal,
+                       completed, tries, dlq_retries, pruned_live>>
 
 (* rescue.sql: closure `rescued`; re-enqueue with attempt + 1 while attempts remain, else DLQ. *)
 Rescue ==
@@ -274,8 +367,9 @@ Rescue ==
                      /\ done' = done \cup {Done(c.job, c.lease, "dlq", c.rslot, TRUE)}
                      /\ terminal' = terminal \cup {c.job}
                      /\ UNCHANGED <<ready, lanes>>
-           /\ UNCHANGED <<ring_state, slots, claims, cancels, deferred, next_lease, held, post,
-                          enqueued, completed, tries, dlq_retries, pruned_live>>
+           /\ UNCHANGED <<staged, staged_seq, ring_state, slots, claims, cancels, deferred,
+                          next_lease, held, post, enqueued, completed, tries, dlq_retries,
+                          pruned_live>>
 
 (* cancel.sql: a queued job (cancels row + done row in its ready slot), a running attempt *)
 (* (closure `cancelled` + done row) or a deferred job (done row in the current slot).      *)
@@ -285,23 +379,26 @@ Cancel(j) ==
           /\ cancels' = cancels \cup {[job |-> j, slot |-> r.slot]}
           /\ done' = done \cup {Done(j, 0, "cancelled", r.slot, TRUE)}
           /\ terminal' = terminal \cup {j}
-          /\ UNCHANGED <<ring_state, slots, lanes, ready, claims, closures, expired, deferred, dlq,
-                         next_lease, held, post, enqueued, completed, tries, dlq_retries, pruned_live>>
+          /\ UNCHANGED <<staged, staged_seq, ring_state, slots, lanes, ready, claims, closures,
+                         expired, deferred, dlq, next_lease, held, post, enqueued, completed, tries,
+                         dlq_retries, pruned_live>>
     \/ \E c \in OpenClaims :
           /\ c.job = j
           /\ closures' = closures \cup {Closure(c, "cancelled", 0)}
           /\ done' = done \cup {Done(j, c.lease, "cancelled", c.rslot, TRUE)}
           /\ expired' = expired \ {Att(c.job, c.lease)}
           /\ terminal' = terminal \cup {j}
-          /\ UNCHANGED <<ring_state, slots, lanes, ready, claims, cancels, deferred, dlq,
-                         next_lease, held, post, enqueued, completed, tries, dlq_retries, pruned_live>>
+          /\ UNCHANGED <<staged, staged_seq, ring_state, slots, lanes, ready, claims, cancels,
+                         deferred, dlq, next_lease, held, post, enqueued, completed, tries,
+                         dlq_retries, pruned_live>>
     \/ \E d \in deferred :
           /\ d.job = j
           /\ deferred' = deferred \ {d}
           /\ done' = done \cup {Done(j, 0, "cancelled", ring_state.queue, TRUE)}
           /\ terminal' = terminal \cup {j}
-          /\ UNCHANGED <<ring_state, slots, lanes, ready, claims, closures, expired, cancels, dlq,
-                         next_lease, held, post, enqueued, completed, tries, dlq_retries, pruned_live>>
+          /\ UNCHANGED <<staged, staged_seq, ring_state, slots, lanes, ready, claims, closures,
+                         expired, cancels, dlq, next_lease, held, post, enqueued, completed, tries,
+                         dlq_retries, pruned_live>>
 
 (* promote.sql: a due deferred row moves into the current ready slot. *)
 Promote ==
@@ -309,8 +406,9 @@ Promote ==
         /\ deferred' = deferred \ {d}
         /\ ready' = ready \cup {NewReady(d.job, d.attempt)}
         /\ lanes' = [lanes EXCEPT !.next_seq = @ + 1]
-        /\ UNCHANGED <<ring_state, slots, done, claims, closures, expired, cancels, dlq, next_lease,
-                       held, post, enqueued, terminal, completed, tries, dlq_retries, pruned_live>>
+        /\ UNCHANGED <<staged, staged_seq, ring_state, slots, done, claims, closures, expired,
+                       cancels, dlq, next_lease, held, post, enqueued, terminal, completed, tries,
+                       dlq_retries, pruned_live>>
 
 (* rotate.sql: seal the current slot and open the next one, which must be pruned (empty). *)
 (* Bound: only a current slot that holds a row is rotated (see the header).               *)
@@ -321,9 +419,9 @@ RotateQueue ==
        /\ (\E r \in ready : r.slot = cur) \/ (\E d \in done : d.slot = cur)
        /\ slots' = [slots EXCEPT !.queue[cur] = "sealed", !.queue[nx] = "open"]
        /\ ring_state' = [ring_state EXCEPT !.queue = nx]
-       /\ UNCHANGED <<lanes, ready, done, claims, closures, expired, cancels, deferred, dlq,
-                      next_lease, held, post, enqueued, terminal, completed, tries, dlq_retries,
-                      pruned_live>>
+       /\ UNCHANGED <<staged, staged_seq, lanes, ready, done, claims, closures, expired, cancels,
+                      deferred, dlq, next_lease, held, post, enqueued, terminal, completed, tries,
+                      dlq_retries, pruned_live>>
 
 RotateClaim ==
     LET cur == ring_state.claim
@@ -332,9 +430,9 @@ RotateClaim ==
        /\ \E c \in claims : c.slot = cur
        /\ slots' = [slots EXCEPT !.claim[cur] = "sealed", !.claim[nx] = "open"]
        /\ ring_state' = [ring_state EXCEPT !.claim = nx]
-       /\ UNCHANGED <<lanes, ready, done, claims, closures, expired, cancels, deferred, dlq,
-                      next_lease, held, post, enqueued, terminal, completed, tries, dlq_retries,
-                      pruned_live>>
+       /\ UNCHANGED <<staged, staged_seq, lanes, ready, done, claims, closures, expired, cancels,
+                      deferred, dlq, next_lease, held, post, enqueued, terminal, completed, tries,
+                      dlq_retries, pruned_live>>
 
 (* prune.sql, queue ring: under the exclusive lock, every ready row of slot k is behind the *)
 (* cursor and no open attempt has ready_slot = k; TRUNCATE drops ready, done and cancels.   *)
@@ -350,8 +448,8 @@ PruneQueue(k) ==
     /\ cancels' = {x \in cancels : x.slot # k}
     /\ slots' = [slots EXCEPT !.queue[k] = "pruned"]
     /\ pruned_live' = (pruned_live \/ QueueSlotLive(k))
-    /\ UNCHANGED <<ring_state, lanes, claims, closures, expired, deferred, dlq, next_lease, held,
-                   post, enqueued, terminal, completed, tries, dlq_retries>>
+    /\ UNCHANGED <<staged, staged_seq, ring_state, lanes, claims, closures, expired, deferred, dlq,
+                   next_lease, held, post, enqueued, terminal, completed, tries, dlq_retries>>
 
 (* prune.sql, claim ring: under the exclusive lock, no open attempt has its claim row in k. *)
 PruneClaimAct(k) ==
@@ -360,8 +458,8 @@ PruneClaimAct(k) ==
     /\ expired' = {a \in expired : ClaimOf(a).slot # k}
     /\ slots' = [slots EXCEPT !.claim[k] = "pruned"]
     /\ pruned_live' = (pruned_live \/ ClaimSlotLive(k))
-    /\ UNCHANGED <<ring_state, lanes, ready, done, cancels, deferred, dlq, next_lease, held, post,
-                   enqueued, terminal, completed, tries, dlq_retries>>
+    /\ UNCHANGED <<staged, staged_seq, ring_state, lanes, ready, done, cancels, deferred, dlq,
+                   next_lease, held, post, enqueued, terminal, completed, tries, dlq_retries>>
 
 PruneClaim(k) ==
     /\ slots.claim[k] = "sealed"
@@ -379,8 +477,8 @@ DlqRetry(j) ==
         /\ terminal' = terminal \ {j}
         /\ tries' = [tries EXCEPT ![j] = 0]
         /\ dlq_retries' = [dlq_retries EXCEPT ![j] = @ + 1]
-        /\ UNCHANGED <<ring_state, slots, done, claims, closures, expired, cancels, deferred,
-                       next_lease, held, post, enqueued, completed, pruned_live>>
+        /\ UNCHANGED <<staged, staged_seq, ring_state, slots, done, claims, closures, expired,
+                       cancels, deferred, next_lease, held, post, enqueued, completed, pruned_live>>
 
 (* The worker process dies after a commit: its memory is gone, the database is not. *)
 Crash(w) ==
@@ -399,16 +497,19 @@ MaintenanceStep ==
     \/ \E k \in CSlotIds : PruneClaim(k)
 
 Next ==
-    \/ \E j \in Jobs : Enqueue(j) \/ Cancel(j) \/ DlqRetry(j)
+    \/ \E j \in Jobs : \/ Enqueue(j) \/ EnqueueBegin(j) \/ EnqueueCommit(j) \/ EnqueueAbort(j)
+                     \/ Cancel(j) \/ DlqRetry(j)
     \/ \E w \in Workers : WorkerStep(w)
     \/ MaintenanceStep
 
-(* Workers keep working, deadlines pass, maintenance rescues and promotes. Crash, Fail,     *)
+(* Workers keep working, deadlines pass, maintenance rescues and promotes, and an open      *)
+(* enqueue transaction does not stay open forever (it commits or aborts). Crash, Fail,      *)
 (* Cancel, Heartbeat, rotation, prune and DLQ retry need no fairness.                       *)
 Fairness ==
     /\ \A w \in Workers : /\ WF_vars(Claim(w)) /\ WF_vars(Complete(w))
                           /\ WF_vars(AdvanceCursor(w)) /\ WF_vars(WriteResult(w))
     /\ WF_vars(Tick) /\ WF_vars(Rescue) /\ WF_vars(Promote)
+    /\ \A j \in Jobs : WF_vars(EnqueueCommit(j)) /\ WF_vars(EnqueueAbort(j))
 
 Spec == Init /\ [][Next]_vars
 LiveSpec == Spec /\ Fairness
@@ -445,8 +546,11 @@ TypeOK ==
     /\ \A j \in Jobs : /\ \A l \in completed[j] : l \in Nat
                        /\ tries[j] \in Nat /\ dlq_retries[j] \in Nat
     /\ pruned_live \in BOOLEAN
+    /\ staged \subseteq Jobs \ enqueued
+    /\ staged_seq \subseteq [job : staged, seq : Nat]
 
-\* Every enqueued job that is not terminal is in exactly one live place.
+\* Every enqueued job that is not terminal is in exactly one live place. (A staged job is not
+\* enqueued yet: its transaction may still abort, and nobody can see it.)
 LivePlaces(j) ==
     Cardinality({r \in Queued : r.job = j}) + Cardinality({c \in OpenClaims : c.job = j})
         + Cardinality({d \in deferred : d.job = j})
@@ -477,7 +581,8 @@ PruneSafety ==
     /\ \A x \in closures : slots.claim[x.slot] # "pruned"
     /\ \A c \in OpenClaims : slots.queue[c.rslot] # "pruned"
 
-\* Within the lane, later claims take later lane_seq.
+\* Within the lane, later claims take later lane_seq: priority, then FIFO by commit within a
+\* lane (lane_seq is allocated at commit, so lane_seq order = commit order).
 ClaimOrder == \A c1, c2 \in claims : c1.lease < c2.lease => c1.seq < c2.seq
 
 \* next_seq - claim_seq = ready rows at or past the cursor (ADR 0001).

@@ -123,3 +123,45 @@ def test_verify_step_is_registered() -> None:
     from ringq_proof import verify
 
     assert "model" in {s.name for s in verify.registered_steps()}
+
+
+def test_an_open_enqueue_transaction_stalls_nothing_and_is_sequenced_at_commit(model: Model) -> None:
+    s = model.step(model.init(), "EnqueueBegin", j="j1")  # the caller's transaction stays open
+    assert s.staged == {"j1"} and s.ready == frozenset() and s.lanes.next_seq == 0
+    assert ("Enqueue", {"j": "j1"}) not in model.enabled(s)  # one job id, one enqueue
+    s = model.step(s, "Enqueue", j="j2")  # another enqueue does not wait for it
+    s = model.step(s, "Claim", w="w1")  # nor does a claim
+    s = model.step(s, "Complete", w="w1")
+    s = model.step(s, "RotateQueue")  # nor rotation and prune
+    s = model.step(s, "RotateClaim")
+    s = model.step(s, "PruneClaim", k=0)
+    s = model.step(s, "PruneQueue", k=0)
+    assert s.staged == {"j1"} and model.violated(s) is None
+    s = model.step(s, "EnqueueCommit", j="j1")  # lane_seq at commit, into the CURRENT slot
+    assert {(r.job, r.seq, r.slot) for r in s.ready} == {("j1", 1, 1)}
+    s = model.step(s, "Claim", w="w2")
+    assert [(c.job, c.seq) for c in s.claims] == [("j1", 1)]
+    assert model.violated(s) is None
+
+
+def test_an_aborted_enqueue_leaves_nothing_and_the_job_may_be_enqueued_again(model: Model) -> None:
+    s = model.step(model.init(), "EnqueueBegin", j="j1")
+    assert model.step(s, "EnqueueAbort", j="j1") == model.init()
+    assert ("EnqueueBegin", {"j": "j1"}) in model.enabled(model.step(s, "EnqueueAbort", j="j1"))
+
+
+def test_seq_at_begin_loses_the_job_that_commits_behind_the_cursor() -> None:
+    m = Model(load_config("SegmentedStorage_BugSeqAtBegin"))
+    s = m.step(m.init(), "EnqueueBegin", j="j1")  # takes seq 0
+    s = m.step(s, "Claim", w="w1")  # sees no row at seq 0: the cursor moves past the gap
+    assert s.lanes.claim_seq == 1
+    s = m.step(s, "EnqueueCommit", j="j1")  # the row appears at seq 0, behind the cursor
+    assert m.violated(s) == "NoLostJob"
+
+
+def test_the_documented_bug_switch_example_finds_a_violation(capsys: pytest.CaptureFixture[str]) -> None:
+    doc = (ROOT / "docs" / "model.md").read_text()
+    line = next(x for x in doc.splitlines() if x.startswith("ringq model check") and " -s " in x)
+    argv = line.split("#")[0].split()[2:]
+    assert main([*argv[:1], "-q", *argv[1:]]) == 12
+    assert "is violated" in capsys.readouterr().out

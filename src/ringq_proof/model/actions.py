@@ -20,6 +20,7 @@ from ringq_proof.model.state import (
     Done,
     JobAttempt,
     Ready,
+    StagedSeq,
     State,
     Step,
 )
@@ -41,8 +42,9 @@ def _closure(c: Claim, outcome: str, by: int) -> Closure:
 
 
 def enqueue(cfg: Config, s: State, v: View) -> Iterator[Succ]:
+    """Enqueue(j): ringq's own transaction, EnqueueBegin(j) immediately followed by EnqueueCommit(j)."""
     for j in cfg.jobs:
-        if j in s.enqueued:
+        if j in s.enqueued or j in s.staged:
             continue
         yield (
             "Enqueue",
@@ -51,6 +53,52 @@ def enqueue(cfg: Config, s: State, v: View) -> Iterator[Succ]:
                 ready=s.ready | {_new_ready(s, j, 1)},
                 lanes=s.lanes._replace(next_seq=s.lanes.next_seq + 1),
                 enqueued=s.enqueued | {j},
+            ),
+        )
+
+
+def enqueue_begin(cfg: Config, s: State, v: View) -> Iterator[Succ]:
+    """EnqueueBegin(j): the staged insert in the caller's transaction; no lane, no ring lock."""
+    seq_at_begin = cfg.bug("BugSeqAtBegin")
+    for j in cfg.jobs:
+        if j in s.enqueued or j in s.staged:
+            continue
+        n = s._replace(staged=s.staged | {j})
+        if seq_at_begin:
+            n = n._replace(
+                staged_seq=s.staged_seq | {StagedSeq(j, s.lanes.next_seq)},
+                lanes=s.lanes._replace(next_seq=s.lanes.next_seq + 1),
+            )
+        yield ("EnqueueBegin", {"j": j}, n)
+
+
+def enqueue_commit(cfg: Config, s: State, v: View) -> Iterator[Succ]:
+    """EnqueueCommit(j): the commit-time trigger, exactly Enqueue's effect (lane_seq at commit)."""
+    for j in sorted(s.staged):
+        n = s._replace(staged=s.staged - {j}, enqueued=s.enqueued | {j})
+        if cfg.bug("BugSeqAtBegin"):
+            x = next(x for x in s.staged_seq if x.job == j)
+            n = n._replace(
+                ready=s.ready | {Ready(j, x.seq, s.ring_state.queue, 1)},
+                staged_seq=s.staged_seq - {x},
+            )
+        else:
+            n = n._replace(
+                ready=s.ready | {_new_ready(s, j, 1)},
+                lanes=s.lanes._replace(next_seq=s.lanes.next_seq + 1),
+            )
+        yield ("EnqueueCommit", {"j": j}, n)
+
+
+def enqueue_abort(cfg: Config, s: State, v: View) -> Iterator[Succ]:
+    """EnqueueAbort(j): rollback, or the backend killed (enqueue.before_commit): the staged row goes."""
+    for j in sorted(s.staged):
+        yield (
+            "EnqueueAbort",
+            {"j": j},
+            s._replace(
+                staged=s.staged - {j},
+                staged_seq=frozenset(x for x in s.staged_seq if x.job != j),
             ),
         )
 
@@ -346,6 +394,9 @@ def crash(cfg: Config, s: State, v: View) -> Iterator[Succ]:
 # Next, in the spec's disjunct order.
 BASE_ACTIONS: tuple[Action, ...] = (
     enqueue,
+    enqueue_begin,
+    enqueue_commit,
+    enqueue_abort,
     cancel,
     dlq_retry,
     claim,

@@ -21,6 +21,7 @@ BASE_SWITCHES = (
     "BugNoFence",
     "BugRetryNotPersisted",
     "BugResultAfterClosure",
+    "BugSeqAtBegin",
 )
 RACE_SWITCHES = ("BugNaiveClaimCommit", "BugPruneCheckThenAct")
 

@@ -59,6 +59,8 @@ def TypeOK(cfg: Config, s: State, v: View) -> bool:
         and all(x >= 0 for xs in s.completed for x in xs)
         and all(x >= 0 for x in s.tries + s.dlq_retries)
         and isinstance(s.pruned_live, bool)
+        and s.staged <= jobs - s.enqueued
+        and all(x.job in s.staged and x.seq >= 0 for x in s.staged_seq)
     )
 
 

@@ -20,20 +20,28 @@ from ringq_proof.model.explore import explore
 
 # Fairness == \A w : WF(Claim(w)), WF(Complete(w)), WF(AdvanceCursor(w)), WF(WriteResult(w))
 #             /\ WF(Tick) /\ WF(Rescue) /\ WF(Promote)
+#             /\ \A j : WF(EnqueueCommit(j)) /\ WF(EnqueueAbort(j))
 WORKER_FAIR = ("Claim", "Complete", "AdvanceCursor", "WriteResult")
 GLOBAL_FAIR = ("Tick", "Rescue", "Promote")
+JOB_FAIR = ("EnqueueCommit", "EnqueueAbort")  # an open enqueue transaction does not stay open forever
 
 
 def fairness_class(action: str, params: dict[str, Any]) -> Hashable | None:
     if action in WORKER_FAIR:
         return (action, params["w"])
+    if action in JOB_FAIR:
+        return (action, params["j"])
     if action in GLOBAL_FAIR:
         return action
     return None
 
 
 def all_fair_classes(model: Model) -> set[Hashable]:
-    return {(a, w) for a in WORKER_FAIR for w in model.cfg.workers} | set(GLOBAL_FAIR)
+    return (
+        {(a, w) for a in WORKER_FAIR for w in model.cfg.workers}
+        | {(a, j) for a in JOB_FAIR for j in model.cfg.jobs}
+        | set(GLOBAL_FAIR)
+    )
 
 
 def EventuallyTerminal(model: Model) -> str | None:

@@ -78,6 +78,13 @@ class JobAttempt(NamedTuple):
     attempt: int
 
 
+class StagedSeq(NamedTuple):
+    """BugSeqAtBegin only: the lane_seq a staged job took when its enqueue transaction began."""
+
+    job: str
+    seq: int
+
+
 class Step(NamedTuple):
     """A post-commit step a worker still has to run (only the bug switches have them)."""
 
@@ -113,6 +120,9 @@ class State(NamedTuple):
     tries: tuple[int, ...]
     dlq_retries: tuple[int, ...]
     pruned_live: bool
+    # enqueue transactions on the caller's connection (EnqueueBegin .. EnqueueCommit/Abort)
+    staged: frozenset[str] = frozenset()
+    staged_seq: frozenset[StagedSeq] = frozenset()  # BugSeqAtBegin only; always empty otherwise
     # SegmentedStorageRaces only (left at these values by the base spec)
     lane_lock: str = NO_LOCK
     claiming: tuple[int, ...] = ()
@@ -120,6 +130,8 @@ class State(NamedTuple):
 
 
 # The variables the database itself holds (ringq_proof.abstraction maps rows onto exactly these).
+# `staged` is a table too, but its rows are visible only to their own (open) transaction, so an
+# outside snapshot never sees them: it is not among them.
 DB_VARIABLES = (
     "ring_state",
     "slots",
@@ -144,6 +156,8 @@ BASE_VARIABLES = (
     "tries",
     "dlq_retries",
     "pruned_live",
+    "staged",
+    "staged_seq",
 )
 RACE_VARIABLES = ("lane_lock", "claiming", "pruning")
 
@@ -222,6 +236,8 @@ def to_canonical(s: State, cfg: Config) -> CanonState:
         "tries": Fn(zip(j, s.tries, strict=True)),
         "dlq_retries": Fn(zip(j, s.dlq_retries, strict=True)),
         "pruned_live": s.pruned_live,
+        "staged": frozenset(mv(x) for x in s.staged),
+        "staged_seq": _rows(s.staged_seq),
     }
     if cfg.races:
         out["lane_lock"] = mv(s.lane_lock) if s.lane_lock != NO_LOCK else NO_LOCK

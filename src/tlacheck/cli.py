@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from rich.console import Console
 
+import tlacheck
 from tlacheck.api import BACKENDS, BackendUnavailable, check
 from tlacheck.render import ProgressLine, print_result
 from tlacheck.result import EXIT_CONFIG_ERROR, EXIT_PARSE_ERROR
@@ -43,6 +44,7 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tlacheck", description="Model-check TLA+ specs with TLC or the built-in checker.")
+    parser.add_argument("--version", action="version", version=f"tlacheck {tlacheck.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     chk = sub.add_parser("check", help="model-check a spec")
     chk.add_argument("spec", type=Path, help="the .tla file")

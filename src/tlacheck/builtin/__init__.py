@@ -29,6 +29,7 @@ from typing import Any
 from tlacheck.builtin.cfg import Config, ConfigError, parse_cfg
 from tlacheck.builtin.checker import Explorer, Progress, Violation, result_from_violation
 from tlacheck.builtin.compiler import Found
+from tlacheck.builtin.errortrace import ErrorTrace
 from tlacheck.builtin.liveness import LivenessChecker
 from tlacheck.builtin.model import Model, build_model, check_assumptions
 from tlacheck.builtin.parallel import run_parallel, unsupported_reason
@@ -132,6 +133,7 @@ def _run(
     t0 = time.monotonic()
     spec = Path(spec)
     ex: Explorer | None = None
+    etrace: ErrorTrace | None = None
     try:
         model = _load(spec, config)
         failed = check_assumptions(model)
@@ -149,6 +151,7 @@ def _run(
                 elapsed_s=time.monotonic() - t0,
             )
         ex = Explorer(model)
+        etrace = ErrorTrace(ex) if workers <= 1 else None
         if workers > 1:
             reason = unsupported_reason(ex)
             if reason is None:
@@ -194,7 +197,10 @@ def _run(
         kind = e.args[1] if len(e.args) > 1 else "semantic"
         return _error(kind, str(e.args[0]), t0, ex)
     except EvalError as e:
-        return _error(e.kind, str(e), t0, ex)
+        r = _error(e.kind, str(e), t0, ex)
+        if etrace is not None:
+            r.trace = etrace.trace()  # TLC prints the behaviour up to the error
+        return r
     except Found:
         return _error("runtime", "internal: stray ENABLED witness", t0, ex)
     except RecursionError:

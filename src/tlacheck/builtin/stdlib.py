@@ -136,7 +136,11 @@ def _printt(c: Ctx, out: Any) -> bool:
 
 def _assert(c: Ctx, cond: Any, msg: Any) -> bool:
     if cond is not True:
-        raise EvalError(f"Assertion failed: {render(msg)}")
+        # TLC's text (EC.TLC_VALUE_ASSERT_FAILED); its exit code is 14 (VIOLATION_ASSERT)
+        raise EvalError(
+            f"The first argument of Assert evaluated to FALSE; the second argument was:\n{render(msg)}",
+            kind="assert",
+        )
     return True
 
 

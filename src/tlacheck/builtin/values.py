@@ -27,7 +27,8 @@ class EvalError(Exception):
         """Attach the innermost source location (the first one attached wins)."""
         if not self.where:
             self.where = where
-            self.args = (f"{self.args[0]} (at {where})",)
+            if where not in str(self.args[0]):  # e.g. CHOOSE's message names its location already
+                self.args = (f"{self.args[0]} (at {where})",)
         return self
 
 
@@ -172,7 +173,7 @@ class SeqSet(LazySet):
         return True
 
     def __repr__(self) -> str:
-        return f"Seq({self.base!r})"
+        return f"Seq({render(self.base)})"
 
     def __hash__(self) -> int:
         return hash(("Seq", self.base))
@@ -209,7 +210,7 @@ class PowerSet(LazySet):
                 yield frozenset(c)
 
     def __repr__(self) -> str:
-        return f"SUBSET {self.base!r}"
+        return f"SUBSET {render(self.base)}"
 
 
 class FnSet(LazySet):
@@ -245,7 +246,7 @@ class FnSet(LazySet):
         return self._elems
 
     def __repr__(self) -> str:
-        return f"[{self.dom!r} -> {self.rng!r}]"
+        return f"[{render(self.dom)} -> {render(self.rng)}]"
 
 
 class RecSet(LazySet):
@@ -278,7 +279,7 @@ class RecSet(LazySet):
         return self._elems
 
     def __repr__(self) -> str:
-        return "[" + ", ".join(f"{k} : {s!r}" for k, s in self.fields.items()) + "]"
+        return "[" + ", ".join(f"{k} : {render(s)}" for k, s in self.fields.items()) + "]"
 
 
 class DiffSet(LazySet):
@@ -293,7 +294,7 @@ class DiffSet(LazySet):
         return member(v, self.a) and not member(v, self.b)
 
     def __repr__(self) -> str:
-        return f"({self.a!r} \\ {self.b!r})"
+        return f"({render(self.a)} \\ {render(self.b)})"
 
     def __hash__(self) -> int:
         return hash(("diff", repr(self)))
@@ -311,7 +312,7 @@ class UnionSet(LazySet):
         return member(v, self.a) or member(v, self.b)
 
     def __repr__(self) -> str:
-        return f"({self.a!r} \\cup {self.b!r})"
+        return f"({render(self.a)} \\cup {render(self.b)})"
 
     def __hash__(self) -> int:
         return hash(("union", repr(self)))
@@ -331,7 +332,7 @@ class ProductSet(LazySet):
         return all(i in d and member(d[i], s) for i, s in enumerate(self.sets, 1))
 
     def __repr__(self) -> str:
-        return " \\X ".join(repr(s) for s in self.sets)
+        return " \\X ".join(render(s) for s in self.sets)
 
     def __hash__(self) -> int:
         return hash(("product", repr(self)))
@@ -349,7 +350,7 @@ class InterSet(LazySet):
         return member(v, self.a) and member(v, self.b)
 
     def __repr__(self) -> str:
-        return f"({self.a!r} \\cap {self.b!r})"
+        return f"({render(self.a)} \\cap {render(self.b)})"
 
     def __hash__(self) -> int:
         return hash(("inter", repr(self)))
@@ -384,7 +385,7 @@ class FilterSet(LazySet):
         return member(v, self.base) and self.pred(v) is True
 
     def __repr__(self) -> str:
-        return f"{{x \\in {self.base!r} : ...}}"
+        return f"{{x \\in {render(self.base)} : ...}}"
 
     def __hash__(self) -> int:
         return id(self)
@@ -483,7 +484,7 @@ def to_canonical(v: Any) -> Any:
         return Fn((to_canonical(k), to_canonical(x)) for k, x in v.d.items())
     if isinstance(v, LazySet):
         return frozenset(to_canonical(x) for x in v.elements())
-    raise EvalError(f"value {v!r} has no canonical form")
+    raise EvalError(f"value {render(v)} has no canonical form")
 
 
 def from_canonical(v: Any) -> Any:
@@ -493,7 +494,7 @@ def from_canonical(v: Any) -> Any:
         return frozenset(from_canonical(x) for x in v)
     if isinstance(v, Fn):
         return FV({from_canonical(k): from_canonical(x) for k, x in v.items()})
-    raise EvalError(f"cannot convert {v!r}")
+    raise EvalError(f"cannot convert {render(v)}")
 
 
 def _str(s: str) -> str:

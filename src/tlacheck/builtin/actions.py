@@ -200,6 +200,7 @@ class Actions(CompilerCore):
             elif r is not False:
                 _truth(r, "action conjunct")
 
+        guard.guard = (g, where)  # type: ignore[attr-defined]  # see _then
         return guard
 
     def _a_ref(self, node: Node, ms: ModScope, loc: Loc, top: bool, init: bool) -> Act | None:
@@ -252,6 +253,20 @@ class Actions(CompilerCore):
         label = d.name
 
         pairs = list(zip(names, afs, strict=True))
+        if len(pairs) == 1:
+            p0, a0 = pairs[0]
+
+            def call1(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
+                body = cell.actions[key]
+                if top:
+                    old = c.label
+                    c.label = label
+                    body(c, {p0: a0(c, e)}, k)
+                    c.label = old
+                else:
+                    body(c, {p0: a0(c, e)}, k)
+
+            return call1
 
         def call(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
             body = cell.actions[key]
@@ -268,15 +283,10 @@ class Actions(CompilerCore):
 
     def _a_conj(self, items: list[Node], ms: ModScope, loc: Loc, init: bool) -> Act:
         acts = [self.action(x, ms, loc, False, init) for x in items]
-
-        def chain(i: int) -> Act:
-            a = acts[i]
-            if i == len(acts) - 1:
-                return a
-            rest = chain(i + 1)
-            return lambda c, e, k: a(c, e, lambda: rest(c, e, k))
-
-        return chain(0)
+        chain = acts[-1]
+        for a in reversed(acts[:-1]):
+            chain = _then(a, chain)
+        return chain
 
     def _a_disj(self, items: list[Node], ms: ModScope, loc: Loc, top: bool, init: bool) -> Act:
         acts = [self.action(x, ms, loc, top, init) for x in items]
@@ -384,6 +394,7 @@ class Actions(CompilerCore):
             finally:
                 del p[name]
 
+        assign.assign = (name, rhs, where, init)  # type: ignore[attr-defined]  # see _then
         return assign
 
     def _a_unchanged(self, names: list[str]) -> Act:
@@ -427,3 +438,46 @@ ACTION_FORMS: dict[str, ActionForm] = {
     "step_expr_or_stutter": Actions._a_stutter,
     "step_expr_no_stutter": Actions._a_no_stutter,
 }
+
+
+def _then(a: Act, rest: Act) -> Act:
+    """The conjunction `a /\\ rest`: a guard or an assignment calls `rest` directly (no
+    continuation closure per evaluation); anything else passes `rest` as its continuation."""
+    g = getattr(a, "guard", None)
+    if g is not None:
+        gf, gwhere = g
+
+        def guard_then(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
+            try:
+                r = gf(c, e)
+            except EvalError as ex:
+                raise ex.located(gwhere) from None
+            if r is True:
+                rest(c, e, k)
+            elif r is not False:
+                _truth(r, "action conjunct")
+
+        return guard_then
+    asg = getattr(a, "assign", None)
+    if asg is not None:
+        name, rhs, where, init = asg
+
+        def assign_then(c: Ctx, e: dict[str, Any], k: Callable[[], None]) -> None:
+            p = c.s if init else c.p
+            assert p is not None
+            try:
+                v = rhs(c, e)
+            except EvalError as ex:
+                raise ex.located(where) from None
+            if name in p:
+                if p[name] == v:
+                    rest(c, e, k)
+                return
+            p[name] = v
+            try:
+                rest(c, e, k)
+            finally:
+                del p[name]
+
+        return assign_then
+    return lambda c, e, k: a(c, e, lambda: rest(c, e, k))

@@ -243,7 +243,7 @@ def _update(f: Any, keys: list[Any], i: int, val: Fn, c: Ctx, e: dict[str, Any],
     else:
         d[k] = _update(d[k], keys, i + 1, val, c, e, at)
     r = FV(d)
-    if fv.s is not None and len(d) > 6:  # small functions: cheaper to re-hash when needed
+    if fv.s is not None:  # O(1) from the old pair sum: cheaper than re-hashing even 1 pair
         except_sum(fv, r, k)
     return r
 

@@ -6,6 +6,7 @@ in a temporary directory."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -17,9 +18,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-import ringq.client
 from ringq import Completion, Failure, ManualClock, Queue, SchemaVersionMismatch, install
 from ringq.cli import main as cli_main
+from ringq.client import check_version
 from ringq.install import SCHEMA_VERSION, InstallResult, installed_version
 from ringq.invariants import assert_invariants
 from ringq.sqlfiles import (
@@ -173,11 +174,16 @@ def shipped_names() -> list[tuple[int, str]]:
     return [(1, "baseline")] + [(m.version, m.name) for m in migrations()]
 
 
+def accept_version(monkeypatch: pytest.MonkeyPatch, version: int) -> None:
+    """Make the client's version check (wherever it lives) expect `version`."""
+    monkeypatch.setattr(sys.modules[check_version.__module__], "SCHEMA_VERSION", version)
+
+
 @pytest.fixture
 def extra_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Shipped migrations + two extra steps; the client accepts the version they lead to."""
     directory = migrations_with(tmp_path, NOTE_COLUMN, AUDIT_TABLE)
-    monkeypatch.setattr(ringq.client, "SCHEMA_VERSION", SCHEMA_VERSION + 2)
+    accept_version(monkeypatch, SCHEMA_VERSION + 2)
     yield directory
 
 
@@ -198,7 +204,7 @@ def test_v1_jobs_in_flight_finish_exactly_once_after_migrating(
     if which == "shipped+extra":
         directory = migrations_with(tmp_path, NOTE_COLUMN, AUDIT_TABLE)
         target = SCHEMA_VERSION + 2
-        monkeypatch.setattr(ringq.client, "SCHEMA_VERSION", target)
+        accept_version(monkeypatch, target)
     clock = ManualClock()
     install_v1(conn, schema)
     # v1: 12 jobs due now (two of them with one attempt only) and one deferred; 10 claimed.
@@ -403,7 +409,7 @@ def test_the_client_on_an_older_schema_says_to_run_ringq_install(
     db_url: str, conn: psycopg.Connection, schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     install_v1(conn, schema)
-    monkeypatch.setattr(ringq.client, "SCHEMA_VERSION", 2)
+    accept_version(monkeypatch, SCHEMA_VERSION + 1)
     with Queue(db_url, schema=schema) as q, pytest.raises(SchemaVersionMismatch, match="ringq install"):
         q.stats()
 

@@ -42,9 +42,13 @@ def make_client(db_url: str, schema: str) -> Iterator[MakeClient]:
 
     clients: list[Any] = []
 
-    def make(token: str | None = None, url: str | None = None) -> TestClient:
+    def make(token: str | None = None, url: str | None = None, pool_timeout: float = 10.0) -> TestClient:
         settings = Settings(
-            database_url=url or db_url, schema=schema, token=token, allowed_hosts=["testserver"]
+            database_url=url or db_url,
+            schema=schema,
+            token=token,
+            allowed_hosts=["testserver"],
+            pool_timeout=pool_timeout,
         )
         client = TestClient(create_app(settings), base_url="http://testserver", follow_redirects=False)
         client.__enter__()

@@ -283,7 +283,9 @@ def test_no_password_in_any_page(db_url: str, schema: str, seeded: Seeded, make_
 
 
 def test_unreachable_database_is_a_page_not_a_traceback(schema: str, make_client: MakeClient) -> None:
-    client = make_client(url="postgresql://postgres:hunter2@127.0.0.1:1/nowhere?connect_timeout=1")
+    client = make_client(
+        url="postgresql://postgres:hunter2@127.0.0.1:1/nowhere?connect_timeout=1", pool_timeout=1.0
+    )
     response = client.get("/")
     assert response.status_code == 503
     assert "database unavailable" in response.text and "hunter2" not in response.text

@@ -68,6 +68,7 @@ class Settings:
     allowed_hosts: Sequence[str] = ("127.0.0.1", "localhost", "[::1]", "::1")
     clock: Clock = field(default_factory=SystemClock)
     rate_window: float = RATE_WINDOW_S
+    pool_timeout: float = POOL_TIMEOUT_S  # how long a page waits for a connection before its 503
 
 
 def public_database(url: str) -> str:
@@ -146,7 +147,7 @@ class Dashboard:
                 min_size=1,
                 max_size=4,
                 open=True,
-                timeout=POOL_TIMEOUT_S,
+                timeout=self.settings.pool_timeout,
                 kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
                 name="ringq-dashboard",
             )

@@ -9,8 +9,9 @@ version is one forward-only migration, `sql/migrations/NNNN_name.sql` (see `ring
   - an older version: apply the migrations above it, in order;
   - the same version: change nothing (the slot counts of the existing installation are kept);
   - a newer version (the database was migrated by a newer ringq): refuse.
-After migrating, every function is re-created (`CREATE OR REPLACE`) from the code's SQL files, so
-the functions always match the code. Each applied version is recorded in
+After migrating, every function is re-created (`CREATE OR REPLACE`, keeping owner and grants)
+from the code's SQL files, so the functions always match the code; a change of function bodies
+alone is therefore a migration too (a file holding only a comment). Each applied version is recorded in
 `{schema}.schema_migrations(version, name, applied_at)` and `{schema}.meta.version` is kept in
 step with it (the client checks `meta.version` on connect).
 """

@@ -350,6 +350,29 @@ def test_a_migration_is_applied_step_by_step_from_any_version(
     assert result.applied == (f"{SCHEMA_VERSION + 2:04d}_audit.sql",)
 
 
+def test_functions_are_recreated_from_the_code_after_migrating(
+    conn: psycopg.Connection, schema: str, tmp_path: Path
+) -> None:
+    """A migration that alters nothing (a change of function bodies only) still brings the code's
+    functions: install re-creates every function, keeping owner and grants, after migrating."""
+    install(conn, schema)
+    body = "SELECT prosrc FROM pg_proc WHERE oid = %s::regprocedure"
+    signature = f'"{schema}".backoff_delay(integer, double precision[])'
+    shipped = conn.execute(body, (signature,)).fetchone()
+    conn.execute(
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {}.backoff_delay(p_attempt integer, p_backoff float8[]) "
+            "RETURNS float8 LANGUAGE sql VOLATILE AS 'SELECT 0::float8'"
+        ).format(sql.Identifier(schema))
+    )
+    assert conn.execute(body, (signature,)).fetchone() != shipped
+    functions_only = migrations_with(
+        tmp_path, ("functions_only", "-- new function bodies, no storage change\n")
+    )
+    assert install(conn, schema, migrations_dir=functions_only).migrated
+    assert conn.execute(body, (signature,)).fetchone() == shipped
+
+
 def test_a_failing_migration_changes_nothing(conn: psycopg.Connection, schema: str, tmp_path: Path) -> None:
     install_v1(conn, schema)
     broken = migrations_with(

@@ -451,6 +451,11 @@ def test_ringq_install_reports_the_versions(
     assert cli_main(["install", "--database-url", db_url, "--schema", schema]) == 0
     assert f"ringq schema '{schema}' is up to date (version {SCHEMA_VERSION})" in capsys.readouterr().out
 
+    conn.execute(sql.SQL("UPDATE {}.meta SET version = version + 1").format(sql.Identifier(schema)))
+    assert cli_main(["install", "--database-url", db_url, "--schema", schema]) == 1
+    err = capsys.readouterr().err
+    assert "newer than this ringq" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
 
 # -- the migration files ------------------------------------------------------------------
 

@@ -68,8 +68,8 @@ class CheckResult:
 
     @property
     def exit_code(self) -> int:
-        if self.outcome == "error" and self.error_kind == "parse":
-            return EXIT_PARSE_ERROR
+        if self.outcome == "error" and self.error_kind in ("parse", "semantic"):
+            return EXIT_PARSE_ERROR  # TLC: SANY's parse and semantic errors both exit 150
         if self.outcome == "error" and self.error_kind == "config":
             return EXIT_CONFIG_ERROR
         if self.outcome == "error" and self.error_kind == "assert":

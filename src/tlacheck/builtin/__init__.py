@@ -34,6 +34,7 @@ from tlacheck.builtin.liveness import LivenessChecker
 from tlacheck.builtin.model import Model, build_model, check_assumptions
 from tlacheck.builtin.parallel import run_parallel, unsupported_reason
 from tlacheck.builtin.scope import SemanticError, Unsupported
+from tlacheck.builtin.semantic import check_spec
 from tlacheck.builtin.syntax import TLASyntaxError, parse_file
 from tlacheck.builtin.values import EvalError, to_canonical
 from tlacheck.canonical import CanonState
@@ -87,6 +88,7 @@ def _config_path(spec: Path, config: Path | None) -> Path:
 
 
 def _load(spec: Path, config: Path | None) -> Model:
+    check_spec(spec)  # SANY-like: unknown identifiers anywhere, module/file name (exit 150)
     cfg_path = _config_path(spec, config)
     cfg: Config = parse_cfg(cfg_path)
     return build_model(spec, cfg)

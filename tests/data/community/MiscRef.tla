@@ -3,7 +3,7 @@
    its TLA+ definition in tlaplus/CommunityModules / tlaplus/tlaplus (typed in below as
    Ref<Op>) on small inputs, or against TLC's documented behaviour where the definition is a
    placeholder for a Java override. *)
-EXTENDS Integers, Sequences, Bitwise, Combinatorics, DyadicRationals, TLCExt, IOUtils
+EXTENDS Integers, Sequences, TLC, Bitwise, Combinatorics, DyadicRationals, TLCExt, IOUtils
 
 RECURSIVE RefAnd(_, _, _, _)
 RefAnd(x, y, n, m) ==

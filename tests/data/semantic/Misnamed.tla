@@ -1,0 +1,5 @@
+---- MODULE SomethingElse ----
+VARIABLE x
+Init == x = 0
+Next == x' = x
+====

@@ -1,0 +1,7 @@
+---- MODULE NoExtends ----
+EXTENDS Naturals
+VARIABLE x
+Init == x = <<>>
+Next == x' = x
+Size == Len(x)
+====

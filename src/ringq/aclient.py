@@ -11,85 +11,31 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import AsyncConnectionPool
 
-from ringq import admin, maintenance
-from ringq.backoff import Backoff
-from ringq.client import (
-    VERSION,
-    check_options,
-    check_version,
-    claim_call,
-    complete_call,
-    enqueue_call,
-    fail_call,
-    heartbeat_call,
-    translate,
-)
-from ringq.clock import Clock
-from ringq.errors import InvalidInput, RingqError
+from ringq.calls import QueueBase
+from ringq.client import VERSION, check_version
+from ringq.errors import RingqError, translate
 from ringq.sqlfiles import Call, render
-from ringq.types import (
-    CancelOutcome,
-    ClaimedJob,
-    Completion,
-    DlqEntry,
-    Failure,
-    Job,
-    JobInfo,
-    QueueStats,
-)
-from ringq.validation import check_limit, check_schema, check_seconds
+from ringq.types import CancelOutcome, ClaimedJob, Completion, DlqEntry, Failure, Job, JobInfo, QueueStats
 
 T = TypeVar("T")
 
 
-class AsyncQueue:
-    """A ringq queue in one schema over an `AsyncConnectionPool` (created from a DSN or yours)."""
+class AsyncQueue(QueueBase[AsyncConnectionPool]):
+    """A ringq queue in one schema over an `AsyncConnectionPool` (created from a DSN or yours).
 
-    def __init__(
-        self,
-        dsn_or_pool: str | AsyncConnectionPool,
-        *,
-        schema: str = "ringq",
-        clock: Clock | None = None,
-        max_payload_bytes: int = 1_000_000,
-        backoff: Backoff | None = None,
-        maintenance_lock_timeout: float = 0.5,
-        rescue_margin: float = 5.0,
-        pool_size: int = 4,
-    ) -> None:
-        self.schema = check_schema(schema)
-        self.clock: Clock
-        self.clock, self.backoff, self._lock_timeout_ms, pool_size = check_options(
-            clock, backoff, maintenance_lock_timeout, pool_size
-        )
-        self.max_payload_bytes = check_limit("max_payload_bytes", max_payload_bytes, 256 * 1024 * 1024)
-        self.rescue_margin = check_seconds("rescue_margin", rescue_margin)
-        self._checked = False
+    The options are `Queue`'s (`ringq.calls.QueueBase`). A pool made from a DSN is opened on
+    first use: the constructor cannot await.
+    """
+
+    _pool_type = AsyncConnectionPool
+    _pool_name = "ringq-async"
+    _open_at_once = False  # opened on first use: the constructor cannot await
+    _opened = True  # a caller's pool is theirs to open
+
+    def _make_pool(self, dsn: str, size: int) -> AsyncConnectionPool:
         self._opened = False
         self._open_lock = asyncio.Lock()
-        if isinstance(dsn_or_pool, str):
-            # Opened on first use: the constructor cannot await.
-            self._pool = AsyncConnectionPool(
-                dsn_or_pool,
-                min_size=1,
-                max_size=pool_size,
-                open=False,
-                kwargs={"autocommit": True},
-                name=f"ringq-async-{schema}",
-            )
-            self._owns_pool = True
-        elif isinstance(dsn_or_pool, AsyncConnectionPool):
-            self._pool = dsn_or_pool
-            self._owns_pool = False
-            self._opened = True
-        else:
-            raise InvalidInput("dsn_or_pool: expected a DSN string or a psycopg_pool.AsyncConnectionPool")
-
-    @property
-    def conninfo(self) -> str:
-        """The connection string of the pool, for tools that need a connection of their own
-        (the maintenance leader holds its advisory lock on a dedicated session)."""
-        return str(self._pool.conninfo)
+        return super()._make_pool(dsn, size)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -150,35 +96,26 @@ class AsyncQueue:
     async def enqueue_many(
         self, jobs: Sequence[Job], *, conn: psycopg.AsyncConnection | None = None
     ) -> list[int]:
-        call = enqueue_call(
-            self.schema, self.clock.now(), jobs, self.max_payload_bytes, staged=conn is not None
-        )
-        if not jobs:
-            return []
-        return await self._run(call, conn)
+        call = self._enqueue(jobs, staged=conn is not None)
+        return await self._run(call, conn) if jobs else []
 
     async def claim(
         self, *, worker: str, queues: Sequence[str] | None = None, limit: int = 10, lease: float = 30.0
     ) -> list[ClaimedJob]:
-        return await self._run(claim_call(self.schema, self.clock.now(), worker, queues, limit, lease))
+        return await self._run(self._claim(worker, queues, limit, lease))
 
     async def complete(self, job_id: int, run_lease: int, result: Any = None) -> None:
-        [outcome] = await self.complete_many([Completion(job_id, run_lease, result)])
-        if outcome is not None:
-            raise outcome
+        self._completed(await self.complete_many([Completion(job_id, run_lease, result)]))
 
     async def complete_many(self, items: Sequence[Completion]) -> list[RingqError | None]:
-        call = complete_call(self.schema, self.clock.now(), items, self.max_payload_bytes)
+        call = self._complete(items)
         return await self._run(call) if items else []
 
     async def fail(self, failure: Failure) -> str:
-        [outcome] = await self.fail_many([failure])
-        if isinstance(outcome, RingqError):
-            raise outcome
-        return outcome
+        return self._failed(await self.fail_many([failure]))
 
     async def fail_many(self, items: Sequence[Failure]) -> list[str | RingqError]:
-        call = fail_call(self.schema, self.clock.now(), items, self.backoff)
+        call = self._fail(items)
         return await self._run(call) if items else []
 
     async def heartbeat(
@@ -188,46 +125,42 @@ class AsyncQueue:
         lease: float = 30.0,
         progress: Mapping[int, Any] | None = None,
     ) -> list[tuple[int, int]]:
-        call = heartbeat_call(
-            self.schema, self.clock.now(), attempts, lease, progress, self.max_payload_bytes
-        )
+        call = self._heartbeat(attempts, lease, progress)
         return await self._run(call) if attempts else []
 
     async def cancel(self, job_id: int) -> CancelOutcome:
-        return await self._run(admin.cancel_call(self.schema, self.clock.now(), job_id))
+        return await self._run(self._cancel(job_id))
 
     async def job(self, job_id: int) -> JobInfo | None:
-        return await self._run(admin.job_call(self.schema, job_id))
+        return await self._run(self._job(job_id))
 
     async def stats(self) -> list[QueueStats]:
-        return await self._run(admin.stats_call(self.schema))
+        return await self._run(self._stats())
 
     # -- maintenance ------------------------------------------------------------------------
 
     async def promote(self, limit: int = 10_000) -> int:
-        return await self._run(maintenance.promote_call(self.schema, self.clock.now(), limit))
+        return await self._run(self._promote(limit))
 
     async def rescue(self, limit: int = 10_000) -> int:
-        return await self._run(
-            maintenance.rescue_call(self.schema, self.clock.now(), self.backoff, limit, self.rescue_margin)
-        )
+        return await self._run(self._rescue(limit))
 
     async def rotate(self, ring: Literal["queue", "claim"]) -> int:
-        return await self._run(maintenance.rotate_call(self.schema, ring, self._lock_timeout_ms))
+        return await self._run(self._rotate(ring))
 
     async def prune(self, ring: Literal["queue", "claim"]) -> int | None:
-        return await self._run(maintenance.prune_call(self.schema, ring, self._lock_timeout_ms))
+        return await self._run(self._prune(ring))
 
     # -- dead-letter queue ------------------------------------------------------------------
 
     async def dlq_list(self, queue: str | None = None, limit: int = 100) -> list[DlqEntry]:
-        return await self._run(admin.dlq_list_call(self.schema, queue, limit))
+        return await self._run(self._dlq_list(queue, limit))
 
     async def dlq_retry(self, job_ids: Sequence[int] | None = None, *, queue: str | None = None) -> int:
-        return await self._run(admin.dlq_retry_call(self.schema, self.clock.now(), job_ids, queue))
+        return await self._run(self._dlq_retry(job_ids, queue))
 
     async def dlq_purge(self, job_ids: Sequence[int] | None = None, *, queue: str | None = None) -> int:
-        return await self._run(admin.dlq_purge_call(self.schema, job_ids, queue))
+        return await self._run(self._dlq_purge(job_ids, queue))
 
     async def check(self) -> None:
         """Drop pooled connections that no longer work (e.g. after a server restart), so the next

@@ -6,20 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from ringq.errors import InvalidInput, RingqError
+from ringq.errors import InvalidInput
+from ringq.errors import JobAlreadyTerminal as JobAlreadyTerminal  # cancel raises it (RQ003)
 from ringq.sqlfiles import Call, render
 from ringq.types import CancelOutcome, DlqEntry, JobInfo, QueueStats
 from ringq.validation import check_id, check_limit, check_name
-
-
-class JobAlreadyTerminal(RingqError):
-    """The job already finished (completed, cancelled, dead-lettered); `outcome` says how, or is
-    'pruned' when its terminal row went with its queue slot (retention) and only its attempts remain."""
-
-    def __init__(self, message: str, outcome: str | None = None) -> None:
-        super().__init__(message)
-        self.outcome = outcome
-
 
 JOB = "SELECT * FROM {schema}.job_info(%s)"
 CANCEL = "SELECT {schema}.cancel(%s, %s)"

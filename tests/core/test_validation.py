@@ -228,3 +228,42 @@ def test_non_str_json_keys_become_strings(queue: Queue) -> None:
     job_id = queue.enqueue("t", {1: "a", "2": "b", None: [{False: 0}]})
     info = queue.job(job_id)
     assert info is not None and info.payload == {"1": "a", "2": "b", "null": [{"false": 0}]}
+
+
+def test_every_custom_sqlstate_the_sql_raises_is_one_error_class() -> None:
+    """The SQLSTATEs RQnnn raised by the storage functions are exactly the `sqlstate` attributes of
+    the error classes, and translation is the lookup those attributes build."""
+    import re
+    from importlib import resources
+    from types import SimpleNamespace
+
+    import ringq.client  # noqa: F401  (registers RotateBlocked's SQLSTATE with the calls)
+    from ringq import JobAlreadyTerminal, JobNotFound, PruneBlocked, RotateBlocked
+    from ringq.errors import BY_SQLSTATE, RingqError, translate
+
+    sql_dir = resources.files("ringq.sql")
+    raised = {
+        code
+        for entry in sql_dir.iterdir()
+        if entry.name.endswith(".sql")
+        for code in re.findall(r"ERRCODE\s*=\s*'(RQ\d{3})'", entry.read_text(encoding="utf-8"))
+    }
+    assert raised == set(BY_SQLSTATE)
+    expected: dict[str, type[RingqError]] = {
+        "RQ001": PruneBlocked,
+        "RQ002": RotateBlocked,
+        "RQ003": JobAlreadyTerminal,
+        "RQ004": JobNotFound,
+        "RQ005": InvalidInput,
+    }
+    assert BY_SQLSTATE == expected
+
+    def db_error(code: str, hint: str | None = None) -> Any:  # what translate reads of a psycopg.Error
+        return SimpleNamespace(sqlstate=code, diag=SimpleNamespace(message_primary="m", message_hint=hint))
+
+    for code, cls in expected.items():
+        assert cls.sqlstate == code
+        assert type(translate(db_error(code))) is cls
+    terminal = translate(db_error("RQ003", "cancelled"))
+    assert isinstance(terminal, JobAlreadyTerminal) and terminal.outcome == "cancelled"
+    assert translate(db_error("23505")) is None  # unique_violation: not one of ours

@@ -406,6 +406,33 @@ def as_rows(results: Sequence[EntryResult]) -> list[dict[str, Any]]:
     ]
 
 
+def render_counts(entries: Sequence[SuiteEntry]) -> str:
+    """suite.toml's recorded counts as markdown tables (passing entries, then violating ones), for
+    docs that show them: rendered from suite.toml, never written by hand."""
+
+    def row(cells: Sequence[object]) -> str:
+        return "| " + " | ".join(str(c) for c in cells) + " |"
+
+    def cfg(e: SuiteEntry) -> str:
+        return f"`{Path(e.cfg).stem}`"
+
+    passing = [e for e in entries if e.expect == PASS]
+    violating = [e for e in entries if e.expect != PASS]
+    out: list[str] = []
+    if passing:
+        out += ["Passing (outcome `ok`):", ""]
+        out += [row(("cfg", "distinct", "generated", "depth", "what it covers")), row(("---",) * 5)]
+        out += [row((cfg(e), e.distinct, e.generated, e.depth, e.note)) for e in passing]
+    if violating:
+        out += [""] if out else []
+        out += ["Violating (the violation is the expected outcome):", ""]
+        out += [row(("cfg", "outcome", "violated", "trace", "what it witnesses")), row(("---",) * 5)]
+        out += [
+            row((cfg(e), f"`{e.expect}`", f"`{e.violated or ''}`", e.trace_length, e.note)) for e in violating
+        ]
+    return "\n".join(out)
+
+
 def _suite_entry_for(spec: Path, cfg: Path) -> SuiteEntry | None:
     """The suite.toml entry for this spec/cfg pair, if there is one."""
     try:

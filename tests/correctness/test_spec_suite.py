@@ -15,6 +15,7 @@ from tlacheck.suite import (
     dump_suite,
     load_suite,
     main,
+    render_counts,
     run_suite,
 )
 
@@ -122,3 +123,20 @@ def test_rows_for_machine_readers_carry_outcome_and_counts(tmp_path: Path) -> No
     assert [(r["got"], r["ok"]) for r in rows] == [("pass", True), ("invariant Safe", False)]
     assert rows[0]["distinct"] == 10 and rows[1]["trace_length"] == 3
     assert "trace_length changed" in rows[1]["problems"][0]
+
+
+def test_render_counts_shows_the_recorded_counts_and_outcomes() -> None:
+    text = render_counts([PASSING, VIOLATING])
+    assert "| `Spec` | 10 | 20 | 3 |  |" in text
+    assert "| `Broken` | `invariant_violated` | `Safe` | 2 |  |" in text
+    assert text.index("Passing") < text.index("Violating")
+    assert "Violating" not in render_counts([PASSING]) and "Passing" not in render_counts([VIOLATING])
+
+
+def test_expected_segmented_md_counts_are_rendered_from_suite_toml() -> None:
+    """correctness/storage/EXPECTED-segmented.md shows suite.toml's counts, never its own copy."""
+    from ringq_proof.mapping import GENERATED, REGENERATE
+
+    root = Path(__file__).resolve().parents[2]
+    [expected] = [g for g in GENERATED if g.target.name == "EXPECTED-segmented.md"]
+    assert expected.is_current(root), f"EXPECTED-segmented.md is not suite.toml's rendering: {REGENERATE}"

@@ -28,6 +28,7 @@ from ringq.backoff import reconnect_delay, retry_delay
 from ringq.logs import get_logger
 from ringq.metrics import WorkerMetrics
 from ringq.types import ClaimedJob
+from ringq.worker.config import WorkerConfig
 from ringq.worker.slots import Slots
 from ringq.worker.wakeup import Listener
 
@@ -90,30 +91,25 @@ class Claimer:
     def __init__(
         self,
         queue: ClaimQueue,
+        config: WorkerConfig,
         *,
         name: str,
-        queues: Sequence[str] | None,
-        lease: float,
-        claim_limit: int,
-        prefetch: Prefetch,
         slots: Slots,
         metrics: WorkerMetrics,
         listener: Listener | None,
-        poll_interval: float,
-        listening_poll_interval: float,
         stopping: asyncio.Event,
     ) -> None:
         self.queue = queue
         self.name = name
-        self.queues = list(queues) if queues else None
-        self.lease = lease
-        self.claim_limit = claim_limit
-        self.prefetch = prefetch
+        self.queues = list(config.queues) if config.queues else None
+        self.lease = config.lease
+        self.claim_limit = config.claim_limit
+        self.prefetch = Prefetch(config.concurrency, config.ahead, config.claim_limit)
         self.slots = slots
         self.metrics = metrics
         self.listener = listener
-        self.poll_interval = poll_interval
-        self.listening_poll_interval = listening_poll_interval
+        self.poll_interval = config.poll_interval
+        self.listening_poll_interval = config.listening_poll_interval
         self.stopping = stopping
         self.capacity = asyncio.Event()  # set when a slot frees (or at stop)
         self.nudge = asyncio.Event()  # set by a notification (or stop): claim now

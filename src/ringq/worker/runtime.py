@@ -33,7 +33,7 @@ from ringq.metrics import WorkerMetrics
 from ringq.registry import Registry
 from ringq.types import ClaimedJob, Failure
 from ringq.worker.attempt import Errored, Outcome, Poisoned, Succeeded, run_attempt
-from ringq.worker.claiming import PREFETCH_MAX_DURATION, Claimer, Prefetch, idle_wait
+from ringq.worker.claiming import PREFETCH_MAX_DURATION, Claimer, idle_wait
 from ringq.worker.config import MAX_CLAIM_LIMIT, WorkerConfig
 from ringq.worker.heartbeat import Attempt, Heartbeater
 from ringq.worker.outbox import FlushReport, Outbox
@@ -66,6 +66,17 @@ def _conninfo_of(queue: AsyncQueue) -> str | None:
     if info is None:
         info = getattr(getattr(queue, "_pool", None), "conninfo", None)
     return info if isinstance(info, str) and info else None
+
+
+def _one_config(config: WorkerConfig | None, knobs: WorkerConfig) -> WorkerConfig:
+    """`config=` when given (then every knob argument must be left at its default), else the knobs."""
+    if config is None:
+        return knobs
+    if not isinstance(config, WorkerConfig):
+        raise InvalidInput(f"config: expected a WorkerConfig, got {type(config).__name__}")
+    if knobs != WorkerConfig():
+        raise InvalidInput("give the worker's knobs as keyword arguments or as config=, not both")
+    return config
 
 
 @dataclass(frozen=True)
@@ -129,30 +140,26 @@ class Worker:
         listen_health_interval: float = 5.0,
         config: WorkerConfig | None = None,
     ) -> None:
-        knobs = WorkerConfig(
-            queues=queues,
-            concurrency=concurrency,
-            claim_batch=claim_batch,
-            prefetch=prefetch,
-            lease=lease,
-            poll_interval=poll_interval,
-            flush_interval=flush_interval,
-            flush_batch=flush_batch,
-            maintenance=maintenance,
-            leader_settings=leader_settings,
-            conninfo=conninfo,
-            name=name,
-            listen=listen,
-            listen_poll_interval=listen_poll_interval,
-            listen_health_interval=listen_health_interval,
+        self.config = config = _one_config(
+            config,
+            WorkerConfig(
+                queues=queues,
+                concurrency=concurrency,
+                claim_batch=claim_batch,
+                prefetch=prefetch,
+                lease=lease,
+                poll_interval=poll_interval,
+                flush_interval=flush_interval,
+                flush_batch=flush_batch,
+                maintenance=maintenance,
+                leader_settings=leader_settings,
+                conninfo=conninfo,
+                name=name,
+                listen=listen,
+                listen_poll_interval=listen_poll_interval,
+                listen_health_interval=listen_health_interval,
+            ),
         )
-        if config is None:
-            config = knobs
-        elif knobs != WorkerConfig():
-            raise InvalidInput("give the worker's knobs as keyword arguments or as config=, not both")
-        elif not isinstance(config, WorkerConfig):
-            raise InvalidInput(f"config: expected a WorkerConfig, got {type(config).__name__}")
-        self.config = config
         self.queue = queue
         self.registry = registry
         self.queues = list(config.queues) if config.queues else None
@@ -169,21 +176,15 @@ class Worker:
         self._force = asyncio.Event()
         self._stopped = asyncio.Event()
         self._slots = Slots(self.concurrency, self._execute, self.metrics.in_flight.set)
-        self._prefetch = Prefetch(self.concurrency, self.prefetch, self.claim_batch)
         dsn = config.conninfo or _conninfo_of(queue)
         self.listener = self._make_listener(dsn)
         self._claimer = Claimer(
             queue,
+            config,
             name=self.name,
-            queues=self.queues,
-            lease=self.lease,
-            claim_limit=self.claim_batch,
-            prefetch=self._prefetch,
             slots=self._slots,
             metrics=self.metrics,
             listener=self.listener,
-            poll_interval=self.poll_interval,
-            listening_poll_interval=self.listen_poll_interval,
             stopping=self._stopping,
         )
         self.outbox = Outbox(
@@ -312,7 +313,7 @@ class Worker:
         self._record(job, outcome)
 
     def _observe_duration(self, task: str, seconds: float) -> None:
-        self._prefetch.observe(seconds)
+        self._claimer.prefetch.observe(seconds)
         self.metrics.for_task(task).handler_duration.observe(seconds)
 
     def _record(self, job: ClaimedJob, outcome: Outcome) -> None:

@@ -20,6 +20,20 @@ from tlacheck.result import CheckResult, TraceStep
 SUCCESS_LINE = "Model checking completed. No error has been found."
 
 
+def tla_value(v: Any) -> str:
+    """A TLA+ value as TLC prints it: `{0, 1}`, `<<1, "a">>`, `[a |-> 1]`, `(1 :> 2 @@ 2 :> 3)`,
+    `NULL` (a model value), `TRUE`. Accepts the built-in checker's values and the canonical
+    ones of `tlacheck.canonical` (what `explore()` returns); never a Python repr."""
+    from tlacheck.builtin.values import FV, LazySet, from_canonical, render
+
+    if isinstance(v, FV | LazySet):
+        return render(v)
+    try:
+        return render(from_canonical(v))
+    except Exception:
+        return str(v)
+
+
 def verdict_lines(result: CheckResult) -> list[str]:
     """TLC's ``Error: ...`` (or success) lines for this result."""
     name = result.violated

@@ -49,3 +49,19 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert e.value.code == 0
     assert capsys.readouterr().out.strip() == f"tlacheck {tlacheck.__version__}"
     assert tlacheck.__version__ and tlacheck.__version__[0].isdigit()
+
+
+def test_tla_value_prints_like_tlc() -> None:
+    from tlacheck.builtin.values import FV
+    from tlacheck.canonical import Fn, ModelValue
+    from tlacheck.render import tla_value
+
+    null = ModelValue("NULL")
+    assert tla_value(frozenset({3, 0, 2, 1})) == "{0, 1, 2, 3}"
+    assert tla_value(null) == "NULL"
+    assert tla_value(Fn([(1, 1), (2, 2)])) == "<<1, 2>>"
+    assert tla_value(Fn([("b", "x"), ("a", 1)])) == '[a |-> 1, b |-> "x"]'
+    assert tla_value(Fn([(2, 3), (3, 4)])) == "(2 :> 3 @@ 3 :> 4)"
+    assert tla_value(FV({1: frozenset({null}), 2: True})) == "<<{NULL}, TRUE>>"
+    assert tla_value(Fn([])) == "<<>>"
+    assert tla_value('a"b') == r'"a\"b"'

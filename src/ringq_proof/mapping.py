@@ -62,18 +62,33 @@ class Transaction:
 
 
 @dataclass(frozen=True)
+class BugAction:
+    """An action only a bug switch enables (the step a broken design does separately)."""
+
+    switch: str
+    tla: tuple[str, ...]
+    model: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Transactions:
     rows: tuple[Transaction, ...]
     all_tests: tuple[str, ...] = field(default=())  # tests that drive every transaction
+    bug_actions: tuple[BugAction, ...] = field(default=())
 
 
 def load_transactions(path: Path | None = None) -> Transactions:
     data = tomllib.loads((path or checkout() / TRANSACTIONS).read_text(encoding="utf-8"))
-    rows = []
-    for raw in data.get("transaction", []):
-        kwargs: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
-        rows.append(Transaction(**kwargs))
-    return Transactions(tuple(rows), tuple(data.get("all", {}).get("tests", ())))
+
+    def fields(raw: dict[str, Any]) -> dict[str, Any]:
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+
+    return Transactions(
+        tuple(Transaction(**fields(raw)) for raw in data.get("transaction", [])),
+        tuple(data.get("all", {}).get("tests", ())),
+        tuple(BugAction(**fields(raw)) for raw in data.get("bug_action", [])),
+    )
 
 
 # SQL functions --------------------------------------------------------------------------------
@@ -162,6 +177,12 @@ def transaction_table(txs: Transactions) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     if txs.all_tests:
         lines += ["", f"Every transaction above, with crashes at its crash points: {_names(txs.all_tests)}."]
+    if txs.bug_actions:
+        lines += ["", "Actions of a bug switch only (no ringq transaction):"]
+        for b in txs.bug_actions:
+            lines.append(
+                f"- `{b.switch}`: {_names(b.tla)} / {_names(b.model)}" + (f", {b.note}" if b.note else "")
+            )
     return "\n".join(lines)
 
 

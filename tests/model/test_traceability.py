@@ -98,6 +98,12 @@ def _tx(name: str) -> Transaction:
     return next(t for t in TXS.rows if t.name == name)
 
 
+def _model_function_exists(ref: str) -> bool:
+    """`module.function` under ringq_proof.model."""
+    module, _, func = ref.rpartition(".")
+    return callable(getattr(importlib.import_module(f"ringq_proof.model.{module}"), func, None))
+
+
 def _top_level_names(path: Path) -> set[str]:
     """Functions, classes and assigned names at the top of a Python file."""
     names: set[str] = set()
@@ -148,9 +154,7 @@ def test_transaction_model_functions_exist(name: str) -> None:
     assert t.model, f"{name}: no model function"
     assert len(t.races_model) == len(t.races_tla) or not t.races_tla, f"{name}: Races actions without twins"
     for ref in t.model + t.races_model:
-        module, _, func = ref.rpartition(".")
-        mod = importlib.import_module(f"ringq_proof.model.{module}")
-        assert callable(getattr(mod, func, None)), f"{name}: ringq_proof.model.{ref} is missing"
+        assert _model_function_exists(ref), f"{name}: ringq_proof.model.{ref} is missing"
 
 
 @pytest.mark.parametrize("name", TX_NAMES)
@@ -192,6 +196,19 @@ def test_transaction_tests_exist(name: str) -> None:
         path = ROOT / file
         assert path.is_file() and file.startswith("tests/"), f"{name}: {file} is not a test file"
         assert obj in _top_level_names(path), f"{name}: {node} does not exist"
+
+
+@pytest.mark.parametrize("switch", [b.switch for b in TXS.bug_actions])
+def test_bug_actions_exist(switch: str) -> None:
+    from ringq_proof.model.config import BASE_SWITCHES, RACE_SWITCHES
+
+    [b] = [b for b in TXS.bug_actions if b.switch == switch]
+    assert switch in BASE_SWITCHES + RACE_SWITCHES, f"{switch} is not a model bug switch"
+    spec = RACES_TLA if switch in RACE_SWITCHES else STORAGE_TLA
+    for action in b.tla:
+        assert action in _defined(spec), f"{switch}: {action} is not defined in {spec}"
+    for ref in b.model:
+        assert _model_function_exists(ref), f"{switch}: ringq_proof.model.{ref} is missing"
 
 
 def test_every_transaction_the_harness_drives_is_listed() -> None:

@@ -114,6 +114,32 @@ class Structures(CompilerCore):
         ks = kids(n)
         r = self.expr(ks[0], ms, loc)
         field = self.text(ms, ks[1])
+        lr = leaf_of(r)
+        if lr is not None and lr[0] != "const":
+            x = lr[1]
+            if lr[0] == "var":
+
+                def dot_var(c: Ctx, e: dict[str, Any]) -> Any:
+                    fv = c.s[x]
+                    if type(fv) is FV:
+                        try:
+                            return fv.d[field]
+                        except KeyError:
+                            pass
+                    return apply_fn(fv, field)
+
+                return dot_var
+
+            def dot_val(c: Ctx, e: dict[str, Any]) -> Any:
+                fv = e[x]
+                if type(fv) is FV:
+                    try:
+                        return fv.d[field]
+                    except KeyError:
+                        pass
+                return apply_fn(fv, field)
+
+            return dot_val
 
         def dot(c: Ctx, e: dict[str, Any]) -> Any:
             fv = r(c, e)

@@ -454,10 +454,17 @@ def vkey(v: Any) -> Any:
 _SORTED: dict[frozenset[Any], list[Any]] = {}
 
 
+_SORTED_BY_ID: dict[int, tuple[frozenset[Any], list[Any]]] = {}
+
+
 def sorted_elems(s: Any) -> list[Any]:
     """Elements in TLC's order (shared list: do not mutate). Memoised: CHOOSE and recursive
-    operators keep re-sorting the same sets."""
+    operators keep re-sorting the same sets, and quantifiers keep enumerating the same
+    (constant) set object, which the identity cache answers without hashing or comparing."""
     if type(s) is frozenset:
+        hit = _SORTED_BY_ID.get(id(s))
+        if hit is not None and hit[0] is s:  # the entry holds s, so its id cannot be reused
+            return hit[1]
         r = _SORTED.get(s)
         if r is not None and r and type(r[0]) is not type(next(iter(s))):
             r = None  # Python says {0, 1} == {FALSE, TRUE}; TLA+ does not
@@ -471,6 +478,9 @@ def sorted_elems(s: Any) -> list[Any]:
             if len(_SORTED) > 100_000:
                 _SORTED.clear()
             _SORTED[s] = r
+        if len(_SORTED_BY_ID) > 10_000:
+            _SORTED_BY_ID.clear()
+        _SORTED_BY_ID[id(s)] = (s, r)
         return r
     return sorted(iter_set(s), key=vkey)
 

@@ -30,6 +30,9 @@ EXIT_PARSE_ERROR = 150
 EXIT_CONFIG_ERROR = 151
 # TLC's VIOLATION_ASSERT: a TLC!Assert evaluated to FALSE (outcome "error", error_kind "assert").
 EXIT_ASSERT = 14
+# TLC's evaluation failures (EC.ExitStatus.FAILURE_SPEC_EVAL / FAILURE_SAFETY_EVAL): a successor
+# state that leaves a variable unassigned, an invariant that fails to evaluate.
+EXIT_EVAL_FAILURES: dict[str, int] = {"incomplete_next": 75, "invariant_eval": 76}
 
 
 @dataclass
@@ -59,7 +62,8 @@ class CheckResult:
     message: str = ""
     elapsed_s: float = 0.0
     backend: Literal["tlc", "builtin"] = "builtin"
-    # "parse" / "config" / "semantic" / "unsupported" / "runtime" / "assert" / "max_states" /
+    # "parse" / "config" / "semantic" / "unsupported" / "runtime" / "assert" / "incomplete_next" /
+    # "invariant_eval" / "max_states" /
     # "timeout" for outcome == "error"
     error_kind: str | None = None
     states_left_on_queue: int = 0
@@ -74,6 +78,8 @@ class CheckResult:
             return EXIT_CONFIG_ERROR
         if self.outcome == "error" and self.error_kind == "assert":
             return EXIT_ASSERT
+        if self.outcome == "error" and self.error_kind in EXIT_EVAL_FAILURES:
+            return EXIT_EVAL_FAILURES[self.error_kind]
         return EXIT_CODES[self.outcome]
 
     def to_dict(self) -> dict[str, Any]:

@@ -65,3 +65,13 @@ def test_tla_value_prints_like_tlc() -> None:
     assert tla_value(FV({1: frozenset({null}), 2: True})) == "<<{NULL}, TRUE>>"
     assert tla_value(Fn([])) == "<<>>"
     assert tla_value('a"b') == r'"a\"b"'
+
+
+@pytest.mark.parametrize(
+    ("spec", "kind", "code", "states"),
+    [("Unassigned", "incomplete_next", 75, 1), ("InvariantFails", "invariant_eval", 76, 3)],
+)
+def test_evaluation_failures_exit_like_tlc(spec: str, kind: str, code: int, states: int) -> None:
+    r = run(DATA / f"{spec}.tla")
+    assert (r.outcome, r.error_kind, r.exit_code) == ("error", kind, code)
+    assert len(r.trace) == states  # the behaviour up to the state being expanded / checked

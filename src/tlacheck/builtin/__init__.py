@@ -199,7 +199,7 @@ def _run(
         kind = e.args[1] if len(e.args) > 1 else "semantic"
         return _error(kind, str(e.args[0]), t0, ex)
     except EvalError as e:
-        r = _error(e.kind, str(e), t0, ex)
+        r = _error(e.kind if etrace is None else etrace.error_kind(e), str(e), t0, ex)
         if etrace is not None:
             r.trace = etrace.trace()  # TLC prints the behaviour up to the error
         return r

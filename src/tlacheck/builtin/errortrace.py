@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from tlacheck.builtin.checker import Explorer
+from tlacheck.builtin.values import EvalError
 from tlacheck.result import TraceStep
 
 
@@ -20,6 +21,7 @@ class ErrorTrace:
         self.ex = ex
         self.expanding: Any = None
         self.last: Any = None
+        self.checking = False  # evaluating the invariants of self.last
         successors = ex.successors
         check_state = ex.check_state
 
@@ -29,12 +31,26 @@ class ErrorTrace:
 
         def check(st: Any, c: Any) -> Any:
             self.last = st
+            self.checking = True
             r = check_state(st, c)
+            self.checking = False
             self.last = self.expanding
             return r
 
         ex.successors = expand  # type: ignore[method-assign]
         ex.check_state = check  # type: ignore[method-assign]
+
+    def error_kind(self, e: EvalError) -> str:
+        """TLC's class of an evaluation error: an invariant that fails to evaluate
+        (TLC_INVARIANT_EVALUATION_FAILED, exit 76), a successor state that leaves a variable
+        unassigned (TLC_STATE_NOT_COMPLETELY_SPECIFIED_NEXT, exit 75), else e's own kind."""
+        if e.kind != "runtime":
+            return e.kind
+        if self.checking:
+            return "invariant_eval"
+        if str(e).startswith("the successor state does not assign"):
+            return "incomplete_next"
+        return e.kind
 
     def trace(self) -> list[TraceStep]:
         """The behaviour up to the state being expanded or checked when the error occurred."""

@@ -30,9 +30,10 @@ EXIT_PARSE_ERROR = 150
 EXIT_CONFIG_ERROR = 151
 # TLC's VIOLATION_ASSERT: a TLC!Assert evaluated to FALSE (outcome "error", error_kind "assert").
 EXIT_ASSERT = 14
-# TLC's evaluation failures (EC.ExitStatus.FAILURE_SPEC_EVAL / FAILURE_SAFETY_EVAL): a successor
-# state that leaves a variable unassigned, an invariant that fails to evaluate.
-EXIT_EVAL_FAILURES: dict[str, int] = {"incomplete_next": 75, "invariant_eval": 76}
+# TLC's evaluation failures (EC.ExitStatus.FAILURE_SPEC_EVAL / _SAFETY_EVAL / _LIVENESS_EVAL): e.g.
+# a successor state that leaves a variable unassigned, an invariant that fails to evaluate, a
+# temporal formula that is a tautology.
+EXIT_EVAL_FAILURES: dict[str, int] = {"spec_eval": 75, "invariant_eval": 76, "liveness_eval": 77}
 
 
 @dataclass
@@ -62,7 +63,7 @@ class CheckResult:
     message: str = ""
     elapsed_s: float = 0.0
     backend: Literal["tlc", "builtin"] = "builtin"
-    # "parse" / "config" / "semantic" / "unsupported" / "runtime" / "assert" / "incomplete_next" /
+    # "parse" / "config" / "semantic" / "unsupported" / "runtime" / "assert" / "spec_eval" /
     # "invariant_eval" / "max_states" /
     # "timeout" for outcome == "error"
     error_kind: str | None = None

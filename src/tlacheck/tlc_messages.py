@@ -67,6 +67,15 @@ _ACCOMPANYING = {BEHAVIOR_UP_TO_THIS_POINT, COUNTER_EXAMPLE, NESTED_EXPRESSION, 
 # the config-file syntax codes CFG_* (5001-5006) are config errors too (TLC exits 255 for them).
 _CONFIG_CODES = frozenset([*range(2222, 2246), 2272, 2273, 2274, 2280, 2281, *range(5001, 5007)])
 _PARSE_CODES = frozenset({PARSING_FAILED, PARSING_FAILED2})
+# errorConstantToExitStatus: FAILURE_SPEC_EVAL (75), FAILURE_SAFETY_EVAL (76), FAILURE_LIVENESS_EVAL (77)
+_EVAL_FAILURE_CODES = {
+    2109: "spec_eval",  # TLC_STATE_NOT_COMPLETELY_SPECIFIED_NEXT
+    2115: "spec_eval",  # TLC_STATES_AND_NO_NEXT_ACTION
+    2147: "spec_eval",  # TLC_FINGERPRINT_EXCEPTION
+    2111: "invariant_eval",  # TLC_INVARIANT_EVALUATION_FAILED
+    2146: "invariant_eval",  # TLC_INVARIANT_VIOLATED_LEVEL
+    2253: "liveness_eval",  # TLC_LIVE_FORMULA_TAUTOLOGY
+}
 _ASSUMPTION_CODES = frozenset(
     {ASSUMPTION_FALSE, ASSUMPTION_EVALUATION_ERROR, POSTCONDITION_FALSE, POSTCONDITION_EVALUATION_ERROR}
 )
@@ -341,6 +350,8 @@ class TLCRun:
                 return "error", None, "config"
             if code == VALUE_ASSERT_FAILED:
                 return "error", None, "assert"
+            if code in _EVAL_FAILURE_CODES:
+                return "error", None, _EVAL_FAILURE_CODES[code]
             return "error", None, "runtime"
         if self.success:
             return "ok", None, None

@@ -69,7 +69,7 @@ def test_tla_value_prints_like_tlc() -> None:
 
 @pytest.mark.parametrize(
     ("spec", "kind", "code", "states"),
-    [("Unassigned", "incomplete_next", 75, 1), ("InvariantFails", "invariant_eval", 76, 3)],
+    [("Unassigned", "spec_eval", 75, 1), ("InvariantFails", "invariant_eval", 76, 3)],
 )
 def test_evaluation_failures_exit_like_tlc(spec: str, kind: str, code: int, states: int) -> None:
     r = run(DATA / f"{spec}.tla")

@@ -224,3 +224,13 @@ def test_state_messages_use_the_state_class() -> None:
     msgs = parse_messages((TRANSCRIPTS / "deadlock.out").read_text())
     states = [m for m in msgs if m.code == 2217]
     assert len(states) == 3 and all(m.cls == CLASS_STATE for m in states)
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "exit_code"),
+    [(2109, "spec_eval", 75), (2111, "invariant_eval", 76), (2253, "liveness_eval", 77)],
+)
+def test_evaluation_failures_keep_tlcs_exit_code(code: int, kind: str, exit_code: int) -> None:
+    text = f"@!@!@STARTMSG {code}:1 @!@!@\nsomething failed to evaluate\n@!@!@ENDMSG {code} @!@!@\n"
+    r = interpret(text, exit_code=exit_code)
+    assert (r.outcome, r.error_kind, r.exit_code) == ("error", kind, exit_code)

@@ -49,7 +49,7 @@ class ErrorTrace:
         if self.checking:
             return "invariant_eval"
         if str(e).startswith("the successor state does not assign"):
-            return "incomplete_next"
+            return "spec_eval"
         return e.kind
 
     def trace(self) -> list[TraceStep]:

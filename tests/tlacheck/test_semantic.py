@@ -36,3 +36,9 @@ def test_a_module_named_unlike_its_file_is_rejected() -> None:
 def test_binders_locals_inner_modules_and_instances_are_in_scope() -> None:
     r = run(DATA / "Scopes.tla")
     assert r.outcome == "ok", r.message
+
+
+def test_named_assumptions_and_theorems_are_defined_names() -> None:
+    from tlacheck.builtin.semantic import check_spec
+
+    check_spec(DATA / "NamedAssumptions.tla")  # ASSUME Both == NPos /\ Thm: no semantic error

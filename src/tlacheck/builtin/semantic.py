@@ -97,10 +97,19 @@ class _Names:
                 name = node.child_by_field_name("name")
                 if name is not None and name.type == "identifier":
                     out.add(m.text(name))
+            elif kind == "assumption":  # ASSUME Name == e
+                name = node.child_by_field_name("name")
+                if name is not None:
+                    out.add(m.text(name))
             elif kind == "instance":
                 target = [c for c in node.named_children if c.type == "identifier_ref"]
                 if target:
                     out |= self._from(m, m.text(target[0]))
+        if m.node is not None:  # THEOREM Name == e (theorems are not units)
+            for u in m.node.named_children:
+                name = u.child_by_field_name("name") if u.type == "theorem" else None
+                if name is not None:
+                    out.add(m.text(name))
         r = frozenset(out)
         memo[key] = r
         return r

@@ -11,11 +11,13 @@ import os
 from functools import cache
 from pathlib import Path
 
+from ringq.errors import RingqError
+
 ENV_CHECKOUT = "RINGQ_CHECKOUT"
 _MARKER = Path("correctness") / "suite.toml"
 
 
-class CheckoutNotFound(RuntimeError):
+class CheckoutNotFound(RingqError):
     """No ringq source checkout (with correctness/ and tests/) could be found."""
 
 

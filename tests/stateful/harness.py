@@ -59,6 +59,14 @@ class Crashed(Exception):
 
 
 @dataclass
+class OpenEnqueue:
+    """A producer's enqueue transaction, open across other steps (staged jobs, ADR 0011)."""
+
+    conn: psycopg.Connection
+    jobs: list[tuple[int, int, int]] = field(default_factory=list)  # (job_id, batch, index)
+
+
+@dataclass
 class SimWorker:
     name: str
     conn: psycopg.Connection
@@ -94,6 +102,7 @@ class Harness:
         self.completed_at: dict[int, int] = {}  # job -> lease whose completion committed
         self.pending_prune: dict[str, bool] = {}  # slow leader: ring -> guard passed
         self.jobs: list[int] = []  # acknowledged job ids, in order
+        self.open_enqueues: dict[str, OpenEnqueue] = {}  # producer -> its open transaction
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -103,6 +112,9 @@ class Harness:
         )
 
     def close(self) -> None:
+        for o in self.open_enqueues.values():
+            with contextlib.suppress(Exception):
+                o.conn.close()
         for w in self.workers.values():
             with contextlib.suppress(Exception):
                 w.conn.close()
@@ -199,6 +211,51 @@ class Harness:
             self.log.add("enqueue", job_id=j, detail={"b": b, "i": i})
         self.jobs += ids
         return ids
+
+    def enqueue_begin(self, producer: str, n: int, priority: int) -> list[int]:
+        """One more enqueue statement in `producer`'s transaction (opened if none is): the jobs are
+        staged, invisible to everyone, until `enqueue_end` commits it (TLA+ EnqueueBegin)."""
+        self.batches += 1
+        b = self.batches
+        jobs = [
+            Job("t", {"b": b, "i": i}, queue=QUEUE, priority=priority, max_attempts=MAX_ATTEMPTS)
+            for i in range(n)
+        ]
+        o = self.open_enqueues.get(producer)
+        if o is None:
+            # lock_timeout: a (mutant) statement that waits on another open transaction errors
+            # instead of hanging the single-threaded machine
+            conn = psycopg.connect(
+                self.url,
+                application_name=f"ringq-stateful-{self.schema}-{producer}",
+                options=f"-c lock_timeout={LOCK_TIMEOUT_MS * 10}",
+            )
+            o = self.open_enqueues[producer] = OpenEnqueue(conn)
+        call = enqueue_call(self.schema, self.clock.now(), jobs, 1_000_000, staged=True)
+        ids: list[int] = call.parse(self._exec(o.conn, call.query, call.params))
+        o.jobs += [(j, b, i) for i, j in enumerate(ids)]
+        return ids
+
+    def enqueue_end(self, producer: str, how: str) -> list[int]:
+        """End `producer`'s open transaction: 'commit' (EnqueueCommit: the staged jobs are
+        sequenced into the ready ring), 'rollback' or 'kill' (EnqueueAbort: backend terminated)."""
+        o = self.open_enqueues.pop(producer, None)
+        if o is None:
+            return []
+        if how == "commit":
+            o.conn.commit()
+            o.conn.close()
+            for j, b, i in o.jobs:
+                self.log.add("enqueue", job_id=j, detail={"b": b, "i": i})
+            ids = [j for j, _, _ in o.jobs]
+            self.jobs += ids
+            return ids
+        if how == "kill":
+            self._kill(o.conn)
+        else:
+            o.conn.rollback()
+            o.conn.close()
+        return []  # definitely aborted: none of its jobs may ever run (not an enqueue_attempt)
 
     def batch_visible(self, batch: int) -> int:
         rows = self.q(

@@ -52,6 +52,23 @@ class Enqueue:
 
 
 @dataclass(frozen=True)
+class EnqueueBegin:
+    """An enqueue statement in `producer`'s own transaction, which stays open across later steps."""
+
+    producer: str
+    n: int = 1
+    priority: int = 0
+
+
+@dataclass(frozen=True)
+class EnqueueEnd:
+    """`producer`'s open transaction commits (EnqueueCommit), rolls back or is killed (EnqueueAbort)."""
+
+    producer: str
+    how: str = "commit"
+
+
+@dataclass(frozen=True)
 class Claim:
     who: str
     limit: int = 1
@@ -142,6 +159,8 @@ class SlowPruneAct:
 
 Action = (
     Enqueue
+    | EnqueueBegin
+    | EnqueueEnd
     | Claim
     | Execute
     | Complete
@@ -163,6 +182,7 @@ who = st.sampled_from(WORKERS)
 crash_any = st.sampled_from([NONE, NONE, NONE, BEFORE, AFTER])
 crash_pre = st.sampled_from([NONE, NONE, NONE, BEFORE])
 ring = st.sampled_from(["queue", "claim"])
+producer = st.sampled_from(["p1", "p2"])
 pick = st.integers(0, 3)
 
 ENQUEUE = st.builds(
@@ -176,6 +196,12 @@ CLAIM = st.builds(Claim, who=who, limit=st.integers(1, 3), crash=crash_any)
 COMPLETE = st.builds(Complete, pick=pick, crash=crash_any)
 BUILDERS: dict[str, st.SearchStrategy[Any]] = {
     "enqueue": ENQUEUE,
+    "enqueue_begin": st.builds(
+        EnqueueBegin, producer=producer, n=st.integers(1, 2), priority=st.sampled_from([0, 1])
+    ),
+    "enqueue_end": st.builds(
+        EnqueueEnd, producer=producer, how=st.sampled_from(["commit", "commit", "rollback", "kill"])
+    ),
     "claim": CLAIM,
     "complete": COMPLETE,
     "tick": st.builds(Tick, seconds=st.sampled_from([31.0, 6.0])),
@@ -198,6 +224,8 @@ KINDS = (
     ["claim"] * 4
     + ["complete"] * 3
     + ["enqueue"] * 2
+    + ["enqueue_begin"] * 2
+    + ["enqueue_end"] * 2
     + ["tick"] * 2
     + ["rescue"] * 2
     + ["rotate"] * 2
@@ -306,6 +334,12 @@ class StorageMachine(RuleBasedStateMachine):
                 self._fail(
                     "BatchAtomic", f"batch {self.h.batches} of {a.n} jobs: {visible} visible after a crash"
                 )
+
+    def do_EnqueueBegin(self, a: EnqueueBegin) -> None:
+        self.h.enqueue_begin(a.producer, a.n, a.priority)
+
+    def do_EnqueueEnd(self, a: EnqueueEnd) -> None:
+        self.h.enqueue_end(a.producer, a.how)
 
     def do_Claim(self, a: Claim) -> None:
         try:

@@ -278,6 +278,42 @@ $$""",
         ),
         expected=("NoLostJob",),
     ),
+    Mutant(
+        "seq_at_begin",
+        12,
+        "the naive design ADR 0001 and 0011 argue against: an enqueue in a caller's transaction "
+        "takes its lane_seq from a sequence at once and writes the ready row then; its commit only "
+        "raises the lane's next_seq. A claim that runs while it is open passes over it, and the "
+        "cursor strands the job when it commits.",
+        patches=(
+            Patch(
+                "enqueue.sql",
+                "    IF p_staged THEN\n        INSERT INTO {schema}.staged",
+                "    IF p_staged THEN\n"
+                "        INSERT INTO {schema}.ready (slot, job_id, lane_id, lane_seq, queue, priority, task,\n"
+                "                                    payload, attempt, max_attempts, enqueued_at, dedup_key)\n"
+                "        SELECT (SELECT current_slot FROM {schema}.ring_state WHERE ring = 'queue'), t.id,\n"
+                "               l.lane_id, nextval({job_id_seq}), t.q, t.p, t.task, t.payload::jsonb, 1,\n"
+                "               t.max_attempts, p_now, t.k\n"
+                "        FROM unnest(v_ids, p_tasks, p_queues, p_priorities, p_payloads, p_max_attempts,\n"
+                "                    p_run_ats, p_dedup_keys, v_new) AS t(id, task, q, p, payload, max_attempts, ra, k, nw)\n"
+                "        JOIN {schema}.lanes l ON l.queue = t.q AND l.priority = t.p\n"
+                "        WHERE t.nw AND (t.ra IS NULL OR t.ra <= p_now);\n"
+                "        INSERT INTO {schema}.staged",
+            ),
+            Patch(
+                "enqueue_commit.sql",
+                "    PERFORM {schema}._append_ready_rows(m.enqueued_at, m.ids, m.queues, m.priorities, m.tasks,\n"
+                "                                        m.payloads, m.attempts, m.max_attempts, m.keys);",
+                "    UPDATE {schema}.lanes l SET next_seq = greatest(l.next_seq, x.top + 1)\n"
+                "    FROM (SELECT r.lane_id, max(r.lane_seq) AS top FROM {schema}.ready r\n"
+                "          WHERE r.job_id = ANY (m.ids) GROUP BY r.lane_id) x\n"
+                "    WHERE l.lane_id = x.lane_id;",
+            ),
+        ),
+        tla_switch="SegmentedStorage: BugSeqAtBegin",
+        expected=("CountersMatch", "NoLostJob", "PruneSafety"),
+    ),
 )
 
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}

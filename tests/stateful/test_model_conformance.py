@@ -101,6 +101,25 @@ class Conformance:
         [job_id] = self.h.enqueue(1, 0, None, Crash.NONE)
         self.step("Enqueue", j=self.names.job(job_id))
 
+    def enqueue_begin(self, producer: str) -> None:
+        """One job staged in `producer`'s open transaction (EnqueueBegin)."""
+        if len(self.names.jobs) >= JOBS:
+            return
+        [job_id] = self.h.enqueue_begin(producer, 1, 0)
+        self.step("EnqueueBegin", j=self.names.job(job_id))
+
+    def enqueue_end(self, producer: str, how: str) -> None:
+        """`producer`'s transaction commits (EnqueueCommit per staged job, in job-id order: the
+        commit trigger sequences them so) or aborts (EnqueueAbort per job)."""
+        o = self.h.open_enqueues.get(producer)
+        if o is None:
+            return
+        staged = sorted(j for j, _, _ in o.jobs)
+        self.h.enqueue_end(producer, how)
+        action = "EnqueueCommit" if how == "commit" else "EnqueueAbort"
+        for job_id in staged:
+            self.step(action, j=self.names.job(job_id))
+
     def claim(self, w: str, crash: Crash = Crash.NONE) -> None:
         if self.h.workers[w].held:
             return  # the spec's worker holds one attempt at a time
@@ -248,6 +267,33 @@ SCENARIOS: dict[str, list[tuple[str, tuple[Any, ...]]]] = {
         ("claim", ("w2",)),
         ("complete", ("w2",)),
     ],
+    "open_enqueue_commit_and_abort": [
+        ("enqueue_begin", ("p1",)),
+        ("enqueue", ()),
+        ("enqueue_begin", ("p2",)),
+        ("claim", ("w1",)),
+        ("enqueue_end", ("p2", "commit")),
+        ("enqueue_end", ("p1", "rollback")),
+        ("claim", ("w2",)),
+        ("complete", ("w1",)),
+        ("complete", ("w2",)),
+    ],
+    "open_enqueue_across_rotation_and_kill": [
+        ("enqueue_begin", ("p1",)),
+        ("enqueue_begin", ("p1",)),
+        ("enqueue", ()),
+        ("claim", ("w1",)),
+        ("complete", ("w1",)),
+        ("rotate", ("queue",)),
+        ("rotate", ("claim",)),
+        ("prune", ("queue",)),
+        ("prune", ("claim",)),
+        ("enqueue_begin", ("p2",)),
+        ("enqueue_end", ("p2", "kill")),
+        ("enqueue_end", ("p1", "commit")),
+        ("claim", ("w1",)),
+        ("claim", ("w2",)),
+    ],
     "cancel_running_and_queued": [
         ("enqueue", ()),
         ("enqueue", ()),
@@ -298,14 +344,20 @@ class ConformanceMachine(RuleBasedStateMachine):
                 "enqueue",
                 "claim",
                 "complete",
+                "enqueue_begin",
+                "enqueue_end",
             ]
         ),
         w=st.sampled_from(WORKERS),
+        producer=st.sampled_from(["p1", "p2"]),
+        how=st.sampled_from(["commit", "commit", "rollback", "kill"]),
         ring=st.sampled_from(["queue", "claim"]),
         seconds=st.sampled_from([31.0, 6.0]),
     )
-    def act(self, action: str, w: str, ring: str, seconds: float) -> None:
+    def act(self, action: str, w: str, ring: str, seconds: float, producer: str, how: str) -> None:
         args: dict[str, tuple[Any, ...]] = {
+            "enqueue_begin": (producer,),
+            "enqueue_end": (producer, how),
             "claim": (w,),
             "complete": (w,),
             "fail": (w,),

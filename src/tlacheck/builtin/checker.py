@@ -123,6 +123,15 @@ class Explorer:
         self.queue_len = 0
         self.spill_limit = spill_limit
         self._perm_caches: list[dict[Any, Any]] = [{} for _ in range(max(1, len(model.symmetry or ())))]
+        # invariants with the positions of the variables they read (None: evaluate always); a
+        # successor whose read variables are the parent's own objects inherits its verdict
+        reads = model.invariant_reads if len(model.invariant_reads) == len(model.invariants) else []
+        pos = {v: i for i, v in enumerate(self.vars)}
+        self._inv_plan: list[tuple[str, Any, tuple[int, ...] | None]] = []
+        for j, (name, f) in enumerate(model.invariants):
+            rj = reads[j] if reads else None
+            self._inv_plan.append((name, f, None if rj is None else tuple(sorted(pos[v] for v in rj))))
+        self.step_parent: State | None = None  # the state whose successors are being checked
         self._keyf: Callable[[State], int]
         if model.view is not None:
             self._keyf = self._key_view
@@ -225,7 +234,14 @@ class Explorer:
         return all(self._holds(f, ca, {}, "ACTION_CONSTRAINT") for _, f in m.action_constraints)
 
     def check_state(self, st: State, c: Ctx) -> tuple[str, str] | None:
-        for name, f in self.m.invariants:
+        par = self.step_parent
+        for name, f, idx in self._inv_plan:
+            if par is not None and idx is not None:
+                for i in idx:
+                    if st[i] is not par[i]:
+                        break
+                else:
+                    continue  # reads only variables the step left as they were: holds as before
             r = f(c, {})
             if r is not True and not _truth(r, f"invariant {name}"):
                 return "invariant_violated", name
@@ -352,6 +368,7 @@ class Explorer:
                 self.queue_len = level_len
                 for idx_in_level, (si, st) in enumerate(frontier):
                     succs = successors(st)
+                    self.step_parent = st
                     if not succs and check_dl:
                         raise Violation("deadlock", None, self.trace_to(si), "Deadlock reached")
                     sdict = self.sdict(st) if has_aprops else None
@@ -410,6 +427,7 @@ class Explorer:
                 if len(frontier):
                     self.depth += 1
         finally:
+            self.step_parent = None
             frontier.close()
         self.queue_len = 0
         return None

@@ -9,6 +9,7 @@ from typing import Any
 from tlacheck.builtin import stdlib
 from tlacheck.builtin.cfg import Config
 from tlacheck.builtin.compiler import Compiler, _truth
+from tlacheck.builtin.reads import variables_read
 from tlacheck.builtin.runtime import CONST_CTX, Act, Ctx, Fn, NeedsState
 from tlacheck.builtin.scope import ConstDef, ModScope, OpDef, SemanticError, SubstDef, Unsupported
 from tlacheck.builtin.syntax import ModuleLoader, Node, kids, parse_file
@@ -64,6 +65,8 @@ class Model:
     init: Act | None  # None: the cfg defines no behaviour (only ASSUMEs are checked)
     next: Act | None
     invariants: list[tuple[str, Fn]] = field(default_factory=list)
+    # per invariant: the variables it reads (reads.py), None if unknown
+    invariant_reads: list[frozenset[str] | None] = field(default_factory=list)
     prop_invariants: list[tuple[str, Fn, dict[str, Any]]] = field(default_factory=list)
     init_props: list[tuple[str, Fn, dict[str, Any]]] = field(default_factory=list)
     action_props: list[tuple[str, Fn, dict[str, Any]]] = field(default_factory=list)
@@ -313,6 +316,7 @@ class ModelBuilder:
         model = Model(comp, self.ms, list(comp.variables), init, nxt, fairness=fairness)
         model.check_deadlock = cfg.check_deadlock
         model.invariants = [(n, self.expr_of(n, "INVARIANT")) for n in cfg.invariants]
+        model.invariant_reads = [variables_read(self.named(n, "INVARIANT")) for n in cfg.invariants]
         model.constraints = [(n, self.expr_of(n, "CONSTRAINT")) for n in cfg.constraints]
         model.action_constraints = [(n, self.expr_of(n, "ACTION_CONSTRAINT")) for n in cfg.action_constraints]
         if cfg.view:

@@ -106,6 +106,7 @@ class _Worker:
             n = 0
             try:
                 succs = ex.successors(st)
+                ex.step_parent = st  # invariants reading only unchanged variables hold as in st
                 if not succs and check_dl:
                     stop = ("deadlock",)
                 sdict = ex.sdict(st) if has_aprops else None
@@ -146,6 +147,7 @@ class _Worker:
             gen.append(n)
             if stop is not None:
                 break
+        ex.step_parent = None
         return {"gen": gen, "cpos": cpos, "cord": cord, "cfp": cfp, "flags": flags, "stop": stop}
 
 

@@ -6,13 +6,18 @@
 (* complete, fail, heartbeat, rescue, cancel, promote, rotate, prune,      *)
 (* dlq_retry) is written down as the ordered sequence of lock acquisitions *)
 (* its SQL in src/ringq/sql/<name>.sql performs, statement by statement:   *)
-(* advisory locks, row locks (FOR UPDATE / FOR NO KEY UPDATE / ...),       *)
-(* table locks on the slot partitions (ACCESS SHARE for reads, ROW         *)
-(* EXCLUSIVE for inserts, ACCESS EXCLUSIVE for prune), and unique-index    *)
-(* insertions (an uncommitted key makes a second inserter of that key wait *)
-(* -- the "exactly one closer wins" fencing point).  Where a transaction   *)
-(* can take different paths (cancel of a deferred / queued / running job,  *)
-(* fail into retry / backoff / DLQ, batches) each path is a Variant.       *)
+(* advisory locks, row locks (FOR UPDATE / FOR NO KEY UPDATE / ...), table *)
+(* locks on the slot partitions (ACCESS SHARE for reads, ROW EXCLUSIVE for *)
+(* inserts, ACCESS EXCLUSIVE for prune), and unique-index insertions (an   *)
+(* uncommitted key makes a second inserter of that key wait -- the         *)
+(* "exactly one closer wins" fencing point). Where a transaction can take  *)
+(* different paths (cancel of a deferred / queued / running job, fail into *)
+(* retry / backoff / DLQ, batches) each path is a Variant. The caller's    *)
+(* enqueue transaction (Queue.enqueue(..., conn=conn): enqueue.sql         *)
+(* statements with p_staged, which stage their jobs, then the commit-time  *)
+(* trigger enqueue_commit.sql, which sequences them) is a path of enqueue: *)
+(* the enqueue_staged_... variants: one transaction enqueuing into       *)
+(* several queues across separate statements in any order.               *)
 (*                                                                         *)
 (* Transactions then interleave one lock acquisition at a time, with       *)
 (* Postgres's conflict tables for the modes used (Postgres docs 13.3, Table *)
@@ -26,18 +31,36 @@
 (*                     in flight (at most MaxInFlight at a time).          *)
 (*   LockCompatibility no two transactions hold conflicting locks on one   *)
 (*                     resource (the grant rule is what it claims to be).  *)
-(*   LockGraphAcyclic  static and unbounded: the lock-order graph (edge    *)
-(*                     h -> r when some plan waits for r while holding a   *)
-(*                     lock on h that another plan can wait for) has no    *)
-(*                     cycle.  A deadlock among ANY number of concurrent   *)
-(*                     transactions needs such a cycle, so this covers     *)
-(*                     what the bounded MaxInFlight exploration cannot.    *)
-(*                     Acyclic <=> the plans agree with one global order.  *)
+(*   LockGraphAcyclic  static and unbounded: the static waits-for graph    *)
+(*                     has no cycle. Its nodes are (plan, a request of it  *)
+(*                     that may wait) with the locks the plan holds there; *)
+(*                     x -> y when x's request conflicts with a lock y     *)
+(*                     holds and the two can be there at once (compatible  *)
+(*                     held locks). A deadlock among ANY number of         *)
+(*                     concurrent transactions is a cycle of this graph,   *)
+(*                     so this covers what the bounded MaxInFlight         *)
+(*                     exploration cannot.                                 *)
+(*   GlobalLockOrder   (not listed in any cfg): the coarser resource graph *)
+(*                     (h -> r when some plan waits for r holding h) is    *)
+(*                     acyclic, i.e. the plans agree with one global       *)
+(*                     order. It held until issue 12; the commit of a      *)
+(*                     caller's transaction that enqueued with a dedup key *)
+(*                     breaks it (see enqueue_staged_dedup) without a      *)
+(*                     deadlock.                                           *)
 (*                                                                         *)
 (* Switches                                                                *)
 (*   ReversedEnqueue      DEMO: the second enqueue locks its lanes in      *)
 (*                        descending lane_id order (a batch enqueue that   *)
 (*                        forgot ORDER BY lane_id): NoDeadlock must fail.  *)
+(*   SeqAtStatement       TRUE is the design before issue 12 (ADR 0001):   *)
+(*                        each enqueue statement of a caller's transaction *)
+(*                        takes the queue ring SHARED and its lane FOR     *)
+(*                        UPDATE, held until the caller ends, so two       *)
+(*                        callers enqueuing into two queues in opposite    *)
+(*                        statement orders deadlock (regression witness    *)
+(*                        LockOrderSeqAtStatement). FALSE is the SQL as    *)
+(*                        built: the statements stage, the commit locks    *)
+(*                        the lanes sorted.                                *)
 (*   LaneCreationOrdered  TRUE is the SQL as built: enqueue, promote and   *)
 (*                        dlq_retry create missing lanes in (queue,        *)
 (*                        priority) order (_ensure_lanes).  FALSE is the   *)
@@ -61,17 +84,33 @@
 (*   - plain reads of rows (MVCC: no row lock), sequences (no waits).      *)
 (*   - steps no other plan can conflict with are dropped from the dynamic  *)
 (*     exploration (Live): they cannot wait or be waited for.              *)
-(*   - the order of waiters in a lock's queue (a waiting ACCESS EXCLUSIVE  *)
-(*     request blocks later ACCESS SHARE requests): only rotate waits for  *)
-(*     an exclusive mode, on its advisory lock, which every other          *)
-(*     transaction takes first while holding nothing -- a queued waiter    *)
-(*     behind rotate holds nothing, so it cannot close a cycle.            *)
 (*   - a DELETE does not really wait for an uncommitted INSERT of the same *)
 (*     key (it cannot see it); the model says it does.  Both at once would *)
 (*     mean one job has two deferred/dlq/cancel rows, which the primary    *)
 (*     keys exclude, so the symmetric conflict removes no real behaviour.  *)
-(*   - sessions composing several ringq calls in one transaction (a caller *)
-(*     enqueueing inside its own transaction): their order is the caller's. *)
+(*   - sessions composing several ringq calls in one transaction: only the *)
+(*     caller's enqueue transaction (enqueue.sql with p_staged: its        *)
+(*     statements, then its COMMIT; variants enqueue_staged_...) is        *)
+(*     modelled; the caller's own locks are the caller's order. Dedup keys *)
+(*     are locked in hash order within ONE statement only: two caller      *)
+(*     transactions that enqueue the same two dedup keys in opposite       *)
+(*     statement orders wait on each other's key (Postgres aborts one):    *)
+(*     one key per caller transaction here. Likewise a caller who runs SET *)
+(*     CONSTRAINTS ... IMMEDIATE sequences (and locks the lanes of) what   *)
+(*     it staged so far at that point and holds them to its end: lanes of  *)
+(*     later statements are then locked in statement order.                *)
+(*   - the order of waiters in a lock's queue (a waiting ACCESS EXCLUSIVE  *)
+(*     request blocks later ACCESS SHARE requests): the grant rule here    *)
+(*     ignores it. Until issue 12 every transaction took the ring lock     *)
+(*     first, holding nothing, so a waiter queued behind rotate could not  *)
+(*     close a cycle. The commit of a caller's transaction that enqueued   *)
+(*     with a dedup key requests the queue ring SHARED while holding that  *)
+(*     key: if rotate waits for the ring lock behind a plain enqueue of    *)
+(*     the same key, which waits for the caller's key, the caller queues   *)
+(*     behind rotate. Postgres resolves such a soft cycle by reordering    *)
+(*     the wait queue at deadlock_timeout (no abort), or rotate's          *)
+(*     lock_timeout ends it first: a bounded stall of that commit, not a   *)
+(*     deadlock.                                                           *)
 (*   - the session-level leader lock (leader.py) is held outside every     *)
 (*     transaction and only tried (pg_try_advisory_lock): it never waits.   *)
 (***************************************************************************)
@@ -81,13 +120,14 @@ CONSTANTS
     Txns,                 \* which transactions take part (subset of TxnNames)
     MaxInFlight,          \* how many transactions may be in flight at once
     ReversedEnqueue,      \* DEMO switch: the second enqueue locks its lanes in reverse order
+    SeqAtStatement,       \* OLD design switch: a caller's enqueue statements lock their lanes
     LaneCreationOrdered   \* FIX switch: missing lanes are created in (queue, priority) order
 
 TxnNames == {"enqueue", "claim", "complete", "fail", "heartbeat", "rescue", "cancel",
              "promote", "rotate", "prune", "dlq_retry"}
 
 ASSUME Txns \subseteq TxnNames /\ MaxInFlight \in Nat /\ MaxInFlight >= 1
-ASSUME ReversedEnqueue \in BOOLEAN /\ LaneCreationOrdered \in BOOLEAN
+ASSUME ReversedEnqueue \in BOOLEAN /\ SeqAtStatement \in BOOLEAN /\ LaneCreationOrdered \in BOOLEAN
 
 -----------------------------------------------------------------------------
 (* Lock modes and Postgres's conflict tables, restricted to the modes used. *)
@@ -139,6 +179,17 @@ SettleDlq == << W("done_0", "RowExclusive"), W("dlq[J]", "UniqueInsert") >>
 Create34 == << W("lanes_key[3]", "UniqueInsert"), W("lanes_key[4]", "UniqueInsert") >>
 Create43 == << W("lanes_key[4]", "UniqueInsert"), W("lanes_key[3]", "UniqueInsert") >>
 LockNewLanes == << W("lanes[3]", "ForUpdate"), W("lanes[4]", "ForUpdate") >>
+\* The caller's transaction (Queue.enqueue(..., conn=conn)): one enqueue statement (enqueue.sql with p_staged)
+\* into the queue of lane n inserts into the unlogged `staged` table only -- rows of its own,
+\* invisible to every other transaction: no ring lock, no lane lock.
+StagedInsert(n) == W("staged", "RowExclusive")
+\* Its COMMIT runs the deferred trigger (enqueue_commit.sql): queue ring SHARED; lanes via
+\* _lock_lanes (missing ones created in (queue, priority) order, then FOR UPDATE in lane_id
+\* order); DELETE its own staged rows; INSERT the ready rows (_append_ready_rows). pg_notify
+\* last: its cluster-wide lock is taken after the deferred triggers, holding it nothing
+\* waits, as for every other plan that notifies (not modelled).
+CommitLanes(lanes) == << QueueRingShared >> \o lanes
+                      \o << W("staged", "RowExclusive"), W("ready_0", "RowExclusive") >>
 
 \* Variant name -> ordered lock acquisitions.  Comments name the statement.
 Plans == [
@@ -160,6 +211,37 @@ Plans == [
     << QueueRingShared >> \o Create34 \o LockNewLanes \o << W("ready_0", "RowExclusive") >>,
   enqueue_new_lanes_43 |->
     << QueueRingShared >> \o Create43 \o LockNewLanes \o << W("ready_0", "RowExclusive") >>,
+  \* The caller's transaction enqueuing into two queues (lanes 1 and 2) in separate statements,
+  \* in either order: the statements lock nothing, the commit locks the lanes sorted.
+  enqueue_staged_12 |->
+    << StagedInsert(1), StagedInsert(2) >>
+      \o CommitLanes(<< W("lanes[1]", "ForUpdate"), W("lanes[2]", "ForUpdate") >>),
+  enqueue_staged_21 |->
+    << StagedInsert(2), StagedInsert(1) >>
+      \o CommitLanes(<< W("lanes[1]", "ForUpdate"), W("lanes[2]", "ForUpdate") >>),
+  \* ... with a dedup key: the statement takes the key's advisory lock (held to the end of
+  \* the transaction, so a second enqueue of the key waits for the caller), reads whether a
+  \* live job holds the key (_job_live), inserts the staged row and upserts the dedup row.
+  enqueue_staged_dedup |->
+    << W("adv:dedup[k]", "AdvisoryExclusive"), W("ready_0", "AccessShare"),
+       W("claims_0", "AccessShare"), W("closures_0", "AccessShare"), StagedInsert(1),
+       W("dedup[k]", "UniqueInsert") >>
+      \o CommitLanes(<< W("lanes[1]", "ForUpdate") >>),
+  \* ... into two queues whose lanes do not exist yet (statements for lane 4, then lane 3):
+  \* the commit creates them (in order, or unordered in the old _lane) and locks them.
+  enqueue_staged_new_lanes_34 |->
+    << StagedInsert(4), StagedInsert(3) >> \o CommitLanes(Create34 \o LockNewLanes),
+  enqueue_staged_new_lanes_43 |->
+    << StagedInsert(4), StagedInsert(3) >> \o CommitLanes(Create43 \o LockNewLanes),
+  \* SeqAtStatement only (ADR 0001, before issue 12): each statement of the caller's
+  \* transaction ran enqueue.sql in full -- ring shared, its lane, ready insert -- and kept
+  \* the lane until the caller's COMMIT, so lanes were locked in statement order.
+  enqueue_at_statement_12 |->
+    << QueueRingShared, W("lanes[1]", "ForUpdate"), W("ready_0", "RowExclusive"),
+       QueueRingShared, W("lanes[2]", "ForUpdate"), W("ready_0", "RowExclusive") >>,
+  enqueue_at_statement_21 |->
+    << QueueRingShared, W("lanes[2]", "ForUpdate"), W("ready_0", "RowExclusive"),
+       QueueRingShared, W("lanes[1]", "ForUpdate"), W("ready_0", "RowExclusive") >>,
   \* claim.sql: adv claim ring shared; FOR lane IN ... FOR UPDATE SKIP LOCKED (a cursor:
   \* each lane row is locked when fetched, the loop body runs in between).
   claim_lanes |->
@@ -279,9 +361,18 @@ Plans == [
 \* Lane creation in both orders unless LaneCreationOrdered (the fix).
 NewLanes(in34, in43) == IF LaneCreationOrdered THEN {in34} ELSE {in34, in43}
 
+\* enqueue.sql in a caller's transaction (its statements, then its COMMIT), as built or, under
+\* SeqAtStatement, as before issue 12.
+CallersTransaction ==
+    IF SeqAtStatement
+    THEN {"enqueue_at_statement_12", "enqueue_at_statement_21"}
+    ELSE {"enqueue_staged_12", "enqueue_staged_21", "enqueue_staged_dedup"}
+         \cup NewLanes("enqueue_staged_new_lanes_34", "enqueue_staged_new_lanes_43")
+
 \* Which variants each transaction can run.
 VariantsOf(t) ==
     CASE t = "enqueue"   -> {"enqueue_batch", "enqueue_dedup"} \cup NewLanes("enqueue_new_lanes_34", "enqueue_new_lanes_43")
+                             \cup CallersTransaction
       [] t = "claim"     -> {"claim_lanes", "claim_busy_lane"}
       [] t = "complete"  -> {"complete_one", "complete_batch"}
       [] t = "fail"      -> {"fail_retry", "fail_backoff", "fail_dlq", "fail_batch"}
@@ -315,29 +406,56 @@ Contended(s) == \E s2 \in AllSteps : s2.res = s.res /\ Conflicts(s2.mode, s.mode
 Live == [v \in UsedVariants |-> LET Keep(s) == Contended(s) IN SelectSeq(Plans[v], Keep)]
 
 -----------------------------------------------------------------------------
-(* Static check: the lock-order graph over resources. *)
+(* Static checks.                                                         *)
 
 Resources == {s.res : s \in AllSteps}
 Waits(s) == s.how \in {"wait", "timeout"}
+
+\* GlobalLockOrder: the lock-order graph over resources (edge h -> r when some plan waits for
+\* r while holding h, which another plan may wait on) has no cycle <=> the plans agree with
+\* one global order of resources.  Stricter than deadlock freedom: it ignores which MODE a
+\* waiter waits for and which locks the two plans hold together.  It no longer holds (and
+\* is listed in no cfg): enqueue_staged_dedup holds its dedup key (adv:dedup[k], dedup[k]) from
+\* its statement and takes the queue ring SHARED and lanes[1] at commit, against the order
+\* of enqueue_dedup.  LockGraphAcyclic below shows that cannot deadlock.
 \* Held locks some plan may wait on (a waiting request conflicts with them) ...
 WaitedOn == { h \in AllSteps : h.hold /\ \E w \in AllSteps : w.res = h.res /\ Waits(w) /\ Conflicts(w.mode, h.mode) }
 \* ... and requests that may wait (some plan may hold a conflicting lock).
 MayWait == { w \in AllSteps : Waits(w) /\ \E h \in AllSteps : h.res = w.res /\ h.hold /\ Conflicts(h.mode, w.mode) }
-
-\* h -> r: some plan may wait for r while holding h, which another may wait on.
 PlanEdges(P) ==
     { <<P[ab[1]].res, P[ab[2]].res>> :
         ab \in { ab \in (1 .. Len(P)) \X (1 .. Len(P)) :
                    ab[1] < ab[2] /\ P[ab[1]] \in WaitedOn /\ P[ab[2]] \in MayWait } }
 LockEdges == UNION { PlanEdges(Plans[v]) : v \in UsedVariants }
-
 \* Transitive closure by repeated squaring: 2^6 > any path length here.
 Closure[n \in 0 .. 6] ==
     IF n = 0 THEN LockEdges
     ELSE LET E == Closure[n - 1]
          IN E \cup { <<p[1][1], p[2][2]>> : p \in { q \in E \X E : q[1][2] = q[2][1] } }
+GlobalLockOrder == \A r \in Resources : <<r, r>> \notin Closure[6]
 
-LockGraphAcyclic == \A r \in Resources : <<r, r>> \notin Closure[6]
+\* LockGraphAcyclic: the static waits-for graph.  A node <<v, b>> is a transaction running
+\* plan v, stopped at its b-th request, which may wait; it holds HeldAt(v, b).  Edge x -> y:
+\* x's request conflicts with a lock y holds, and the two can be stopped there at the same
+\* time (their held locks are compatible: neither holds what the other holds in a
+\* conflicting mode -- e.g. two holders of one exclusive dedup key never both get this far).
+\* Every deadlock among ANY number of concurrent transactions (any plans, any number of
+\* instances of each) is a cycle of this graph, so acyclic means no deadlock, unbounded.
+\* The cycle test: drop nodes without a successor until nothing changes; a graph is acyclic
+\* iff that leaves nothing.
+HeldAt(v, b) == {Plans[v][a] : a \in {a \in 1 .. (b - 1) : Plans[v][a].hold}}
+Compatible(H1, H2) == \A h1 \in H1, h2 \in H2 : h1.res = h2.res => ~Conflicts(h1.mode, h2.mode)
+WaitPoints ==
+    UNION { { <<v, b>> : b \in {b \in 1 .. Len(Plans[v]) : Waits(Plans[v][b])} } : v \in UsedVariants }
+Blocks(x, y) ==
+    LET r == Plans[x[1]][x[2]]
+    IN /\ \E h \in HeldAt(y[1], y[2]) : h.res = r.res /\ Conflicts(h.mode, r.mode)
+       /\ Compatible(HeldAt(x[1], x[2]), HeldAt(y[1], y[2]))
+WaitSucc == [x \in WaitPoints |-> {y \in WaitPoints : Blocks(x, y)}]
+RECURSIVE Trim(_)
+Trim(S) == LET T == {x \in S : WaitSucc[x] \cap S # {}} IN IF T = S THEN S ELSE Trim(T)
+
+LockGraphAcyclic == Trim(WaitPoints) = {}
 
 -----------------------------------------------------------------------------
 (* Dynamic model: transactions interleaving lock by lock. *)

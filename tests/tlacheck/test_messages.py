@@ -75,3 +75,8 @@ def test_evaluation_failures_exit_like_tlc(spec: str, kind: str, code: int, stat
     r = run(DATA / f"{spec}.tla")
     assert (r.outcome, r.error_kind, r.exit_code) == ("error", kind, code)
     assert len(r.trace) == states  # the behaviour up to the state being expanded / checked
+    if spec == "Unassigned":
+        assert r.message.startswith(
+            "Successor state is not completely specified by action Next of the next-state relation. "
+            "The following variable is not defined: y."
+        )

@@ -152,8 +152,12 @@ class Explorer:
         def k() -> None:
             if len(target) != n:
                 missing = [v for v in vars_ if v not in target]
-                raise EvalError(
-                    f"the {'initial' if c.p is None else 'successor'} state does not assign {missing}"
+                what = f"variable{'s are' if len(missing) > 1 else ' is'} not defined: {', '.join(missing)}."
+                raise EvalError(  # TLC's wording (TLC_STATE_NOT_COMPLETELY_SPECIFIED_INITIAL/_NEXT)
+                    f"State is not completely specified by the initial predicate. The following {what}"
+                    if c.p is None
+                    else f"Successor state is not completely specified by action {c.label or 'Next'} of the "
+                    f"next-state relation. The following {what}"
                 )
             out.append((c.label, tuple([normalize(target[v]) for v in vars_])))
 

@@ -48,7 +48,7 @@ class ErrorTrace:
             return e.kind
         if self.checking:
             return "invariant_eval"
-        if str(e).startswith("the successor state does not assign"):
+        if str(e).startswith("Successor state is not completely specified"):
             return "spec_eval"
         return e.kind
 

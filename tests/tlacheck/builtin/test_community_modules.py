@@ -177,3 +177,9 @@ def test_upstream_tests_pass(module: str, tmp_path: Path) -> None:
     (tmp_path / f"{module}Tests.cfg").write_text("")
     r = run(tmp_path / f"{module}Tests.tla")
     assert r.outcome == "ok", r.message
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_community_operators_in_actions_and_invariants(workers: int) -> None:
+    r = run(DATA / "Orderings.tla", workers=workers)
+    assert (r.outcome, r.distinct_states, r.states_generated, r.depth) == ("ok", 65, 65, 5), r.message

@@ -11,6 +11,7 @@ away, and its idle claim wait grows by the same formula.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -42,9 +43,17 @@ class Backoff:
     jitter: float = 0.1  # fraction of the delay randomly taken off (spreads retry storms)
 
     def __post_init__(self) -> None:
-        if not (self.base >= 0 and self.factor >= 1 and self.cap >= 0 and 0 <= self.jitter <= 1):
+        values = (self.base, self.factor, self.cap, self.jitter)
+        if not (
+            all(isinstance(v, int | float) and math.isfinite(v) for v in values)
+            and self.base >= 0
+            and self.factor >= 1
+            and self.cap >= 0
+            and 0 <= self.jitter <= 1
+        ):
             raise InvalidInput(
-                f"backoff: need base >= 0, factor >= 1, cap >= 0 and 0 <= jitter <= 1, got {self}"
+                "backoff: need finite numbers with base >= 0, factor >= 1, cap >= 0 and "
+                f"0 <= jitter <= 1, got {self}"
             )
 
     def bounds(self, attempt: int) -> tuple[float, float]:

@@ -10,10 +10,18 @@
 --   cluster-wide lock is taken at commit, after every lock above.
 
 -- Exponential backoff with jitter; p_backoff = ARRAY[base, factor, cap, jitter] (see backoff.py).
+-- Saturates at cap and never overflows (issue 13): base * factor^(attempt-1) is only computed
+-- when its logarithm is below log(cap), so power() never sees an exponent past the cap (float8
+-- overflow, 22003, used to make fail() and every rescue() error from attempt ~310 at factor 10).
 CREATE FUNCTION {schema}.backoff_delay(p_attempt integer, p_backoff float8[])
 RETURNS float8 LANGUAGE sql VOLATILE AS $$
-    SELECT least(p_backoff[3], p_backoff[1] * power(p_backoff[2], greatest(p_attempt - 1, 0)))
-           * (1 - p_backoff[4] * random())
+    SELECT CASE
+               WHEN p_backoff[1] <= 0 OR p_backoff[3] <= 0 THEN 0::float8
+               WHEN p_backoff[2] <= 1 THEN least(p_backoff[3], p_backoff[1])
+               WHEN greatest(p_attempt - 1, 0) * ln(p_backoff[2]) >= ln(p_backoff[3] / p_backoff[1])
+                   THEN p_backoff[3]
+               ELSE least(p_backoff[3], p_backoff[1] * power(p_backoff[2], greatest(p_attempt - 1, 0)))
+           END * (1 - p_backoff[4] * random())
 $$;
 
 -- Create the missing lanes among (queue, priority) pairs, in (queue, priority) order. Lanes are

@@ -1,0 +1,2 @@
+-- 0003: issue 13 hardening. Function bodies only (install re-creates every function after the
+-- migrations): backoff_delay saturates at its cap instead of overflowing.

@@ -132,6 +132,17 @@ def _closed_error(job_id: int, run_lease: int, closed_by: str) -> AttemptClosed:
     )
 
 
+def _completion_outcome(i: int, job_id: int, run_lease: int, closed_by: str | None) -> RingqError | None:
+    if closed_by is None:
+        return None
+    if closed_by == "duplicate":  # complete.sql: the attempt is listed by an earlier item too
+        return InvalidInput(
+            f"items[{i}]: duplicate of an earlier item for attempt (job_id={job_id}, "
+            f"run_lease={run_lease}); only the first one was applied"
+        )
+    return _closed_error(job_id, run_lease, closed_by)
+
+
 def complete_call(
     schema: str, now: datetime, items: Sequence[Completion], max_bytes: int
 ) -> Call[list[RingqError | None]]:
@@ -145,7 +156,7 @@ def complete_call(
         results.append(None if item.result is None else encode_json("result", item.result, max_bytes))
 
     def parse(rows: list[tuple[Any, ...]]) -> list[RingqError | None]:
-        return [None if closed is None else _closed_error(j, r, closed) for j, r, closed in rows]
+        return [_completion_outcome(i, j, r, closed) for i, (j, r, closed) in enumerate(rows)]
 
     return Call(render(COMPLETE, schema), (now, job_ids, leases, results), parse)
 

@@ -104,7 +104,6 @@ def test_backoff_rejects_non_finite_parameters(kwargs: dict[str, float]) -> None
 # -- 3: complete_many with one attempt twice --------------------------------------------------------
 
 
-@PENDING
 def test_complete_many_with_a_duplicate_item_completes_once(queue: Queue, q_rows: Any) -> None:
     queue.enqueue("t")
     [job] = queue.claim(worker="w")

@@ -3,6 +3,8 @@
 -- (with the result) into the `done` partition of the job's ready slot in the same transaction.
 -- Returns one row per item, in input order: closed_by NULL when this call closed the attempt,
 -- otherwise the outcome that closed it first, or 'missing' (no such claim: unknown or pruned).
+-- An attempt listed twice is completed by its first item only; every later item of it answers
+-- 'duplicate' (nothing written for it: one closure, one terminal row; issue 13).
 --
 -- Lock order: (4) claims read, closures insert in run_lease order (the unique key is the
 --             fencing point: a concurrent closer waits on it, then loses), done insert.
@@ -15,7 +17,9 @@ DECLARE
     v_won bigint[];
 BEGIN
     WITH items AS (
-        SELECT * FROM unnest(p_job_ids, p_run_leases, p_results) AS t(job_id, run_lease, result)
+        SELECT DISTINCT ON (t.job_id, t.run_lease) t.job_id, t.run_lease, t.result
+        FROM unnest(p_job_ids, p_run_leases, p_results) WITH ORDINALITY AS t(job_id, run_lease, result, o)
+        ORDER BY t.job_id, t.run_lease, t.o
     ), open AS (
         -- LATERAL + LIMIT 1: one index probe per item (a hash join would scan every claim)
         SELECT i.job_id, i.run_lease, i.result, c.slot, c.ready_slot, c.lane_id
@@ -39,7 +43,8 @@ BEGIN
 
     RETURN QUERY
     SELECT t.job_id, t.run_lease,
-           CASE WHEN t.run_lease = ANY (v_won) THEN NULL
+           CASE WHEN t.o > min(t.o) OVER (PARTITION BY t.job_id, t.run_lease) THEN 'duplicate'
+                WHEN t.run_lease = ANY (v_won) THEN NULL
                 ELSE coalesce({schema}._closed_by(t.job_id, t.run_lease), 'open') END
     FROM unnest(p_job_ids, p_run_leases) WITH ORDINALITY AS t(job_id, run_lease, o)
     ORDER BY t.o;

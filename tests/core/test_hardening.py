@@ -162,7 +162,6 @@ def test_queue_transactions_run_read_committed_under_a_repeatable_read_default(
 # -- 5: concurrent cancels of one queued job -----------------------------------------------------------
 
 
-@PENDING
 def test_two_concurrent_cancels_of_a_queued_job(
     db_url: str, installed: str, clock: ManualClock, queue: Queue, q_rows: Any
 ) -> None:

@@ -57,10 +57,16 @@ BEGIN
             SELECT l.claim_seq INTO v_claim_seq FROM {schema}.lanes l
             WHERE l.lane_id = r.lane_id FOR UPDATE;
             IF r.lane_seq >= v_claim_seq THEN
+                -- The cancel marker is the fencing point of two cancels of one queued job: the
+                -- loser (it waited on our lane lock) inserts nothing and looks again, finding the
+                -- winner's terminal row (RQ003), never a raw unique violation (issue 13).
+                INSERT INTO {schema}.cancels (job_id, slot, lane_id, lane_seq, cancelled_at)
+                VALUES (p_job_id, r.slot, r.lane_id, r.lane_seq, p_now)
+                ON CONFLICT DO NOTHING;
+                GET DIAGNOSTICS v_won = ROW_COUNT;
+                CONTINUE WHEN v_won = 0;
                 INSERT INTO {schema}.done (slot, job_id, queue, run_lease, outcome, finished_at)
                 VALUES (r.slot, p_job_id, r.queue, NULL, 'cancelled', p_now);
-                INSERT INTO {schema}.cancels (job_id, slot, lane_id, lane_seq, cancelled_at)
-                VALUES (p_job_id, r.slot, r.lane_id, r.lane_seq, p_now);
                 RETURN 'cancelled_queued';
             END IF;
             -- claimed since we looked: is the claim committed and open now?

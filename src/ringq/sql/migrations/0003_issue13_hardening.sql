@@ -1,3 +1,4 @@
 -- 0003: issue 13 hardening. Function bodies only (install re-creates every function after the
 -- migrations): backoff_delay saturates at its cap instead of overflowing.
 -- complete: an attempt listed twice in one call is completed once (later items: 'duplicate').
+-- cancel: the loser of two cancels of one queued job gets RQ003, not a unique violation.

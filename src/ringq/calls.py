@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from ringq import admin, maintenance
@@ -246,6 +247,13 @@ def check_options(
     return clock, backoff, max(1, int(timeout * 1000)), size  # type: ignore[return-value]
 
 
+def read_committed_options(dsn: str) -> str:
+    """The DSN's own `options` plus `-c default_transaction_isolation=read committed`: every
+    transaction ringq runs on its own connections is READ COMMITTED (ADR 0012)."""
+    given = str(conninfo_to_dict(dsn).get("options") or "")
+    return f"{given} -c default_transaction_isolation=read\\ committed".strip()
+
+
 Pool = TypeVar("Pool", ConnectionPool, AsyncConnectionPool)
 
 
@@ -293,13 +301,14 @@ class QueueBase(Generic[Pool]):
             )
 
     def _make_pool(self, dsn: str, size: int) -> Pool:
-        """The queue's own pool: autocommit connections, so each call is its own transaction."""
+        """The queue's own pool: autocommit connections, so each call is its own transaction, at
+        READ COMMITTED whatever the role's or database's default_transaction_isolation (ADR 0012)."""
         pool: Pool = self._pool_type(
             dsn,
             min_size=1,
             max_size=size,
             open=self._open_at_once,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "options": read_committed_options(dsn)},
             name=f"{self._pool_name}-{self.schema}",
         )
         return pool

@@ -20,7 +20,8 @@ DECLARE
     v_outcome text;
     tries     integer;
 BEGIN
-    PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 1);
+    PERFORM {schema}._need_read_committed('cancel');
+    PERFORM {schema}._lock_ring_shared('queue');
     FOR tries IN 1 .. 5 LOOP
         DELETE FROM {schema}.deferred WHERE job_id = p_job_id RETURNING * INTO d;
         IF FOUND THEN

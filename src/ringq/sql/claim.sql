@@ -34,7 +34,8 @@ DECLARE
     v_busy     integer;
     v_timeout  text := current_setting('lock_timeout');
 BEGIN
-    PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 2);
+    PERFORM {schema}._need_read_committed('claim');
+    PERFORM {schema}._lock_ring_shared('claim');
     SELECT s.current_slot INTO v_slot FROM {schema}.ring_state s WHERE s.ring = 'claim';
 
     LOOP

@@ -9,6 +9,19 @@
 --   pg_notify('ringq_' || md5(schema), '') unless the setting ringq.notify is 'off'; its
 --   cluster-wide lock is taken at commit, after every lock above.
 
+-- Lock order step 1, the ring writer locks (ADR 0002): one advisory key per (schema, ring).
+-- Every writer of a ring's current slot holds its key SHARED until it commits; rotate takes it
+-- EXCLUSIVE (under lock_timeout), so a row is only appended to a slot that is still open.
+CREATE FUNCTION {schema}._ring_key(p_ring text)
+RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE p_ring WHEN 'queue' THEN 1 WHEN 'claim' THEN 2 END
+$$;
+
+CREATE FUNCTION {schema}._lock_ring_shared(p_ring text)
+RETURNS void LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock_shared(hashtext({schema_name}), {schema}._ring_key(p_ring))
+$$;
+
 -- Exponential backoff with jitter; p_backoff = ARRAY[base, factor, cap, jitter] (see backoff.py).
 -- Saturates at cap and never overflows (issue 13): base * factor^(attempt-1) is only computed
 -- when its logarithm is below log(cap), so power() never sees an exponent past the cap (float8
@@ -22,6 +35,23 @@ RETURNS float8 LANGUAGE sql VOLATILE AS $$
                    THEN p_backoff[3]
                ELSE least(p_backoff[3], p_backoff[1] * power(p_backoff[2], greatest(p_attempt - 1, 0)))
            END * (1 - p_backoff[4] * random())
+$$;
+
+-- Every ringq transaction needs READ COMMITTED (ADR 0012): its statements must read the latest
+-- committed lanes, ring state and claims (a REPEATABLE READ snapshot can predate a lock it then
+-- takes: prune's guard, claim's ready range, enqueue's current slot). ringq's own pools force
+-- READ COMMITTED per connection; a transaction at another level (a caller's, or a role/database
+-- default on a pool ringq did not make) is refused with RQ005 before anything is read.
+CREATE FUNCTION {schema}._need_read_committed(p_what text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION USING ERRCODE = 'RQ005',
+            MESSAGE = 'ringq ' || p_what || ' needs a READ COMMITTED transaction, not '
+                      || upper(current_setting('transaction_isolation')),
+            HINT = 'run ringq''s calls at READ COMMITTED (check default_transaction_isolation)';
+    END IF;
+END
 $$;
 
 -- Create the missing lanes among (queue, priority) pairs, in (queue, priority) order. Lanes are

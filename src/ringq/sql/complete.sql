@@ -16,6 +16,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_won bigint[];
 BEGIN
+    PERFORM {schema}._need_read_committed('complete');
     WITH items AS (
         SELECT DISTINCT ON (t.job_id, t.run_lease) t.job_id, t.run_lease, t.result
         FROM unnest(p_job_ids, p_run_leases, p_results) WITH ORDINALITY AS t(job_id, run_lease, result, o)

@@ -16,7 +16,8 @@ DECLARE
     v_ids bigint[];
     m     record;
 BEGIN
-    PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 1);
+    PERFORM {schema}._need_read_committed('dlq_retry');
+    PERFORM {schema}._lock_ring_shared('queue');
     v_ids := ARRAY(SELECT q.job_id FROM {schema}.dlq q
                    WHERE (p_job_ids IS NULL OR q.job_id = ANY (p_job_ids))
                      AND (p_queue IS NULL OR q.queue = p_queue));

@@ -16,7 +16,8 @@ DECLARE
     item record;
     v_out text[] := array_fill(NULL::text, ARRAY[cardinality(p_job_ids)]);
 BEGIN
-    PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 1);
+    PERFORM {schema}._need_read_committed('fail');
+    PERFORM {schema}._lock_ring_shared('queue');
     PERFORM 1 FROM {schema}.lanes l
     WHERE l.lane_id IN (SELECT c.lane_id FROM unnest(p_job_ids, p_run_leases) AS t(j, r)
                         CROSS JOIN LATERAL (SELECT c.lane_id FROM {schema}.claims c

@@ -9,6 +9,7 @@ RETURNS TABLE (job_id bigint, run_lease bigint)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
+    PERFORM {schema}._need_read_committed('heartbeat');
     RETURN QUERY
     WITH items AS (
         SELECT * FROM unnest(p_job_ids, p_run_leases, p_progress) AS t(j, r, progress)

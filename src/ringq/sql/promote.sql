@@ -12,7 +12,8 @@ DECLARE
     v_ids bigint[];
     m     record;
 BEGIN
-    PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 1);
+    PERFORM {schema}._need_read_committed('promote');
+    PERFORM {schema}._lock_ring_shared('queue');
     v_ids := ARRAY(SELECT d.job_id FROM {schema}.deferred d WHERE d.run_at <= p_now
                    ORDER BY d.run_at, d.job_id LIMIT p_limit);
     IF cardinality(v_ids) = 0 THEN

@@ -16,6 +16,7 @@ DECLARE
     v_slot    integer;
     v_blocker text;
 BEGIN
+    PERFORM {schema}._need_read_committed('prune');
     PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
     SELECT s.slot INTO v_slot FROM {schema}.slots s
     WHERE s.ring = p_ring AND s.state = 'sealed'

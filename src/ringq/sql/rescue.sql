@@ -21,7 +21,8 @@ DECLARE
     v_n       integer := 0;
     i         integer;
 BEGIN
-    PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 1);
+    PERFORM {schema}._need_read_committed('rescue');
+    PERFORM {schema}._lock_ring_shared('queue');
     SELECT coalesce(horizon - make_interval(secs => p_margin), '-infinity') INTO v_from
     FROM {schema}.rescue_state FOR UPDATE;
 

@@ -12,8 +12,9 @@ DECLARE
     v_next  integer;
     v_state text;
 BEGIN
+    PERFORM {schema}._need_read_committed('rotate');
     PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
-    PERFORM pg_advisory_xact_lock(hashtext({schema_name}), CASE p_ring WHEN 'queue' THEN 1 ELSE 2 END);
+    PERFORM pg_advisory_xact_lock(hashtext({schema_name}), {schema}._ring_key(p_ring));
     SELECT * INTO rs FROM {schema}.ring_state WHERE ring = p_ring FOR UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'unknown ring ' || p_ring;

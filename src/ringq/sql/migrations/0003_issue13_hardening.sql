@@ -3,3 +3,4 @@
 -- complete: an attempt listed twice in one call is completed once (later items: 'duplicate').
 -- cancel: the loser of two cancels of one queued job gets RQ003, not a unique violation.
 -- dlq_retry: a job whose dedup key names another live job stays in the DLQ; a retry takes its key back.
+-- every ringq function refuses a transaction that is not READ COMMITTED (RQ005, ADR 0012).

@@ -22,6 +22,19 @@ RETURNS void LANGUAGE sql AS $$
     SELECT pg_advisory_xact_lock_shared(hashtext({schema_name}), {schema}._ring_key(p_ring))
 $$;
 
+-- Lock order step 1, the ring writer locks (ADR 0002): one advisory key per (schema, ring).
+-- Every writer of a ring's current slot holds its key SHARED until it commits; rotate takes it
+-- EXCLUSIVE (under lock_timeout), so a row is only appended to a slot that is still open.
+CREATE FUNCTION {schema}._ring_key(p_ring text)
+RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE p_ring WHEN 'queue' THEN 1 WHEN 'claim' THEN 2 END
+$$;
+
+CREATE FUNCTION {schema}._lock_ring_shared(p_ring text)
+RETURNS void LANGUAGE sql AS $$
+    SELECT pg_advisory_xact_lock_shared(hashtext({schema_name}), {schema}._ring_key(p_ring))
+$$;
+
 -- Exponential backoff with jitter; p_backoff = ARRAY[base, factor, cap, jitter] (see backoff.py).
 -- Saturates at cap and never overflows (issue 13): base * factor^(attempt-1) is only computed
 -- when its logarithm is below log(cap), so power() never sees an exponent past the cap (float8

@@ -37,7 +37,7 @@ BEGIN
             HINT = 'enqueue in a READ COMMITTED transaction (the PostgreSQL default)';
     END IF;
     IF NOT p_staged THEN
-        PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 1);
+        PERFORM {schema}._lock_ring_shared('queue');
     END IF;
 
     IF NOT EXISTS (SELECT 1 FROM unnest(p_dedup_keys) k WHERE k IS NOT NULL) THEN

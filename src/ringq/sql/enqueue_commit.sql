@@ -18,7 +18,7 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM {schema}.staged s WHERE s.txid = pg_current_xact_id()) THEN
         RETURN NULL;
     END IF;
-    PERFORM pg_advisory_xact_lock_shared(hashtext({schema_name}), 1);
+    PERFORM {schema}._lock_ring_shared('queue');
     PERFORM {schema}._lock_lanes(array_agg(s.queue), array_agg(s.priority))
     FROM {schema}.staged s WHERE s.txid = pg_current_xact_id();
     WITH mine AS (

@@ -157,6 +157,14 @@ def test_seq_at_begin_loses_the_job_that_commits_behind_the_cursor() -> None:
     assert s.lanes.claim_seq == 1
     s = m.step(s, "EnqueueCommit", j="j1")  # the row appears at seq 0, behind the cursor
     assert m.violated(s) == "NoLostJob"
+    # ADR 0001's scenario: the later-begun job commits first and is claimed
+    s = m.step(m.init(), "EnqueueBegin", j="j1")  # seq 0
+    s = m.step(s, "EnqueueBegin", j="j2")  # seq 1
+    s = m.step(s, "EnqueueCommit", j="j2")
+    s = m.step(s, "Claim", w="w1")  # takes seq 1: claim_seq = 2
+    assert m.violated(s) is None
+    s = m.step(s, "EnqueueCommit", j="j1")
+    assert m.violated(s) == "NoLostJob"
 
 
 def test_the_documented_bug_switch_example_finds_a_violation(capsys: pytest.CaptureFixture[str]) -> None:

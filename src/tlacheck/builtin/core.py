@@ -173,3 +173,9 @@ class CompilerCore:
 
     def action(self, node: Node, ms: ModScope, loc: Loc, top: bool, init: bool) -> Act:
         raise NotImplementedError
+
+    def label_target(self, n: Node, ms: ModScope) -> tuple[Node, OpDef, list[Node]] | None:
+        raise NotImplementedError
+
+    def _in_definition(self, node: Node, d: OpDef, args: list[Node], ms: ModScope, loc: Loc) -> Fn:
+        raise NotImplementedError

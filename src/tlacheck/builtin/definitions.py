@@ -215,6 +215,9 @@ class Definitions(CompilerCore):
         return self.ref(name, args, n, ms, loc)
 
     def x_prefixed_op(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
+        labelled = self.label_target(n, ms)
+        if labelled is not None:
+            return self._in_definition(labelled[0], labelled[1], labelled[2], ms, loc)
         sub, op = self.resolve_prefixed(n, ms)
         if op.type == "identifier_ref":
             return self.ref(self.text(sub, op), [], op, sub, {}, arg_ms=ms, arg_loc=loc)

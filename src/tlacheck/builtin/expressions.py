@@ -82,31 +82,83 @@ class Expressions(CompilerCore):
         target = self.subexpression(n, ms)
         if target is None:
             raise self.err(ms, n, "subexpression selector")
-        return self.expr(target[0], target[1], {})
+        node, d, args = target
+        return self._in_definition(node, d, args, ms, loc)
 
-    def subexpression(self, n: Node, ms: ModScope) -> tuple[Node, ModScope] | None:
-        """Name!i for a definition whose body is a conjunction/disjunction list: its i-th item."""
+    def _in_definition(self, node: Node, d: OpDef, args: list[Node], ms: ModScope, loc: Loc) -> Fn:
+        """A piece of d's body, evaluated with d's parameters bound to args (compiled in ms/loc)."""
+        if not d.params:
+            return self.expr(node, d.ms, {})
+        body = self.expr(node, d.ms, {p: "val" for p, _ in d.params})
+        afs = [(p, self.expr(a, ms, loc)) for (p, _), a in zip(d.params, args, strict=True)]
+        return lambda c, e: body(c, {p: a(c, e) for p, a in afs})
+
+    def _selected_def(self, prefix: Node, ms: ModScope) -> tuple[OpDef, list[Node]] | None:
+        """`Op!` or `Op(a, b)!` (one component) naming a definition with constant-level params."""
+        comps = [x for x in prefix.named_children if x.type == "subexpr_component"]
+        if len(comps) != 1:
+            return None
+        comp = comps[0].named_children[0]
+        if comp.type == "identifier_ref":
+            name, args = self.text(ms, comp), []
+        elif comp.type == "bound_op":
+            name = self.text(ms, comp.child_by_field_name("name"))
+            args = [a for a in comp.children_by_field_name("parameter") if a.is_named]
+        else:
+            return None
+        d = ms.lookup(name)
+        if not isinstance(d, OpDef) or d.fn_bounds is not None or len(args) != len(d.params):
+            return None
+        if any(a > 0 for _, a in d.params):
+            return None
+        return d, args
+
+    def subexpression(self, n: Node, ms: ModScope) -> tuple[Node, OpDef, list[Node]] | None:
+        """`Op!i!j...` / `Op(args)!i`: the i-th operand of Op's body (items of a /\\ or \\/ list,
+        operands of an infix operator, the parts of IF/THEN/ELSE, the operand of a prefix
+        operator), then its j-th, ..."""
         prefix = next((x for x in n.named_children if x.type == "subexpr_prefix"), None)
         nav = next((x for x in n.named_children if x.type == "subexpr_tree_nav"), None)
         if prefix is None or nav is None:
             return None
-        comps = [x for x in prefix.named_children if x.type == "subexpr_component"]
-        if len(comps) != 1 or comps[0].named_children[0].type != "identifier_ref":
+        sel = self._selected_def(prefix, ms)
+        if sel is None:
             return None
-        d = ms.lookup(self.text(ms, comps[0].named_children[0]))
-        ids = [x for x in nav.named_children if x.type == "child_id"]
-        if not isinstance(d, OpDef) or d.params or len(ids) != 1:
+        d, args = sel
+        # Op!1!2: the navigation steps before the last one sit in the prefix
+        navs = [x for x in prefix.named_children if x.type == "subexpr_tree_nav"] + [nav]
+        ids = [i for x in navs for i in x.named_children]
+        if not ids or any(i.type != "child_id" for i in ids):
             return None
-        body = d.body
-        while body.type == "parentheses":
-            body = kids(body)[0]
-        if body.type not in ("conj_list", "disj_list"):
+        node: Node | None = d.body
+        for i in ids:
+            assert node is not None
+            node = _operand(node, int(self.text(ms, i)))
+            if node is None:
+                return None
+        assert node is not None
+        return node, d, args
+
+    def label_target(self, n: Node, ms: ModScope) -> tuple[Node, OpDef, list[Node]] | None:
+        """`Def!lbl` / `Def(args)!lbl`: the expression labelled `lbl ::` in Def's body."""
+        prefix = n.child_by_field_name("prefix")
+        op = n.child_by_field_name("op")
+        if prefix is None or op is None or op.type != "identifier_ref":
             return None
-        items = [kids(i)[-1] for i in kids(body) if i.type in ("conj_item", "disj_item")]
-        k = int(self.text(ms, ids[0]))
-        if not 1 <= k <= len(items):
+        if any(x.type == "subexpr_tree_nav" for x in prefix.named_children):
             return None
-        return items[k - 1], d.ms
+        sel = self._selected_def(prefix, ms)
+        if sel is None:
+            return None
+        d, args = sel
+        want = self.text(ms, op)
+        stack = [d.body]
+        while stack:
+            x = stack.pop()
+            if x.type == "label" and d.ms.module.text(x.child_by_field_name("name")) == want:
+                return x.child_by_field_name("expression"), d, args
+            stack.extend(reversed(x.named_children))
+        return None
 
     def x_string_set(self, n: Node, ms: ModScope, loc: Loc) -> Fn:
         v = StringSet()
@@ -353,3 +405,28 @@ def _quant1(forall: bool, p0: str, s0: Fn, body: Fn) -> Fn:
         return False
 
     return exists1
+
+
+def _strip(n: Node) -> Node:
+    while n.type in ("parentheses", "label"):
+        n = kids(n)[0] if n.type == "parentheses" else n.child_by_field_name("expression")
+    return n
+
+
+def _operand(n: Node, k: int) -> Node | None:
+    """The k-th (1-based) operand of an expression, as TLA+'s `!k` selector numbers them."""
+    n = _strip(n)
+    t = n.type
+    if t in ("conj_list", "disj_list"):
+        items = [kids(i)[-1] for i in kids(n) if i.type in ("conj_item", "disj_item")]
+    elif t == "bound_infix_op":
+        items = [n.child_by_field_name("lhs"), n.child_by_field_name("rhs")]
+    elif t == "bound_prefix_op":
+        items = [n.child_by_field_name("rhs")]
+    elif t == "if_then_else":
+        items = [n.child_by_field_name("if"), n.child_by_field_name("then"), n.child_by_field_name("else")]
+    else:
+        return None
+    if not 1 <= k <= len(items):
+        return None
+    return items[k - 1]

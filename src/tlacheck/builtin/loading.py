@@ -72,6 +72,10 @@ class ModuleLoading(CompilerCore):
                         ms.names[n] = d
             elif kind == "assumption":
                 self.assumptions.append((node, ms))
+                nm = node.child_by_field_name("name")
+                if nm is not None:  # ASSUME/ASSUMPTION A == P: A names P
+                    ms.names[module.text(nm)] = OpDef(module.text(nm), [], kids(node)[-1], ms)
+        self._named_theorems(ms, module)
         for (mod_name, name), value in self.scoped_values.items():
             od = ms.names.get(name)
             if mod_name == module.name and isinstance(od, OpDef):
@@ -89,6 +93,21 @@ class ModuleLoading(CompilerCore):
             ):
                 # `C <- [M] D`: C as seen in module M is D of the model (root) module
                 ms.names[const] = AliasDef(def_name, self.root_ms)
+
+    def _named_theorems(self, ms: ModScope, module: Module) -> None:
+        """THEOREM T == P names P (an ASSUME may refer to it); proofs and ASSUME/PROVE
+        statements carry nothing to evaluate."""
+        if module.node is None:
+            return
+        for u in kids(module.node):
+            if u.type != "theorem":
+                continue
+            nm = u.child_by_field_name("name")
+            st = u.child_by_field_name("statement")
+            if nm is not None and st is not None and st.type != "assume_prove":
+                name = module.text(nm)
+                if name not in ms.names:
+                    ms.names[name] = OpDef(name, [], st, ms)
 
     def _def_operator(self, ms: ModScope, module: Module, node: Node) -> None:
         name_node = node.child_by_field_name("name")

@@ -18,8 +18,6 @@ from ringq.invariants import violations
 
 from .helpers import wait_until
 
-PENDING = pytest.mark.xfail(strict=True, reason="issue 13: fix pending")
-
 
 def _fn(schema: str, call: str) -> sql.Composed:
     return sql.SQL(call).format(s=sql.Identifier(schema))
@@ -28,7 +26,6 @@ def _fn(schema: str, call: str) -> sql.Composed:
 # -- 1: a claim that commits late is still rescued ------------------------------------------------
 
 
-@PENDING
 def test_claim_committing_after_a_rescue_horizon_is_still_rescued(
     db_url: str, installed: str, clock: ManualClock, queue: Queue, q_rows: Any
 ) -> None:
@@ -46,7 +43,6 @@ def test_claim_committing_after_a_rescue_horizon_is_still_rescued(
     assert outcome == "rescued"
 
 
-@PENDING
 def test_claim_open_across_a_rescue_is_rescued_once_committed(
     db_url: str, installed: str, clock: ManualClock, queue: Queue, q_rows: Any
 ) -> None:
@@ -221,7 +217,6 @@ def test_dlq_retry_does_not_revive_a_key_held_by_a_live_job(
 # -- 8: maintenance never waits unboundedly on a lane ------------------------------------------------
 
 
-@PENDING
 def test_maintenance_gives_up_on_a_held_lane_and_rescues_other_queues(
     db_url: str, installed: str, clock: ManualClock, queue: Queue, q_rows: Any
 ) -> None:

@@ -13,7 +13,12 @@
 -- lane lock while it waits, so it waits in lane order trivially; the ready range is still read by
 -- a later statement.
 --
--- Lock order: (1) advisory: claim ring SHARED  (2) ring_state read  (3) lanes rows, SKIP LOCKED;
+-- Deadline: now + lease, but never before the rescue horizon (issue 13, ADR 0012): rescue takes
+-- the claim ring EXCLUSIVE, so the horizon read after our SHARED lock stays until we commit, and
+-- a claim whose clock was read before a rescue moved the horizon past now + lease is still seen
+-- (and rescued) by the next rescue instead of staying open for ever.
+--
+-- Lock order: (1) advisory: claim ring SHARED  (2) ring_state and rescue_state read  (3) lanes rows, SKIP LOCKED;
 --             the first lane only, if every lane with work was skipped: FOR UPDATE, lock_timeout
 --             50 ms  (4) ready read, claims insert.
 CREATE FUNCTION {schema}.claim(
@@ -28,7 +33,7 @@ DECLARE
     v_left     integer := p_limit;
     v_end      bigint;
     v_got      integer;
-    v_deadline timestamptz := p_now + make_interval(secs => p_lease);
+    v_deadline timestamptz;
     lane       record;
     v_seen     integer[] := ARRAY[]::integer[];
     v_busy     integer;
@@ -37,6 +42,8 @@ BEGIN
     PERFORM {schema}._need_read_committed('claim');
     PERFORM {schema}._lock_ring_shared('claim');
     SELECT s.current_slot INTO v_slot FROM {schema}.ring_state s WHERE s.ring = 'claim';
+    SELECT greatest(p_now + make_interval(secs => p_lease), h.horizon) INTO v_deadline
+    FROM {schema}.rescue_state h;
 
     LOOP
         -- One lane per statement: a FOR loop would prefetch (and lock) lanes it never uses,

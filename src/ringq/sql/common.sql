@@ -22,19 +22,6 @@ RETURNS void LANGUAGE sql AS $$
     SELECT pg_advisory_xact_lock_shared(hashtext({schema_name}), {schema}._ring_key(p_ring))
 $$;
 
--- Lock order step 1, the ring writer locks (ADR 0002): one advisory key per (schema, ring).
--- Every writer of a ring's current slot holds its key SHARED until it commits; rotate takes it
--- EXCLUSIVE (under lock_timeout), so a row is only appended to a slot that is still open.
-CREATE FUNCTION {schema}._ring_key(p_ring text)
-RETURNS integer LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE p_ring WHEN 'queue' THEN 1 WHEN 'claim' THEN 2 END
-$$;
-
-CREATE FUNCTION {schema}._lock_ring_shared(p_ring text)
-RETURNS void LANGUAGE sql AS $$
-    SELECT pg_advisory_xact_lock_shared(hashtext({schema_name}), {schema}._ring_key(p_ring))
-$$;
-
 -- Exponential backoff with jitter; p_backoff = ARRAY[base, factor, cap, jitter] (see backoff.py).
 -- Saturates at cap and never overflows (issue 13): base * factor^(attempt-1) is only computed
 -- when its logarithm is below log(cap), so power() never sees an exponent past the cap (float8
@@ -63,6 +50,20 @@ BEGIN
             MESSAGE = 'ringq ' || p_what || ' needs a READ COMMITTED transaction, not '
                       || upper(current_setting('transaction_isolation')),
             HINT = 'run ringq''s calls at READ COMMITTED (check default_transaction_isolation)';
+    END IF;
+END
+$$;
+
+-- Bound every later lock wait of this transaction (issue 13, ADR 0012): maintenance (promote,
+-- rescue, fail, dlq_retry) never waits unboundedly on a lane or ring lock somebody else holds;
+-- it fails with 55P03 (MaintenanceBusy: retry later). A shorter lock_timeout already set stays.
+CREATE FUNCTION {schema}._bound_lock_wait()
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_ms integer := 500;
+BEGIN
+    IF extract(epoch FROM current_setting('lock_timeout')::interval) * 1000 NOT BETWEEN 1 AND v_ms THEN
+        PERFORM set_config('lock_timeout', v_ms || 'ms', true);
     END IF;
 END
 $$;

@@ -17,6 +17,7 @@ DECLARE
     m     record;
 BEGIN
     PERFORM {schema}._need_read_committed('dlq_retry');
+    PERFORM {schema}._bound_lock_wait();  -- 55P03 (MaintenanceBusy) on a held lane
     PERFORM {schema}._lock_ring_shared('queue');
     v_ids := ARRAY(SELECT q.job_id FROM {schema}.dlq q
                    WHERE (p_job_ids IS NULL OR q.job_id = ANY (p_job_ids))

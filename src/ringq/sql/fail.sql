@@ -17,6 +17,7 @@ DECLARE
     v_out text[] := array_fill(NULL::text, ARRAY[cardinality(p_job_ids)]);
 BEGIN
     PERFORM {schema}._need_read_committed('fail');
+    PERFORM {schema}._bound_lock_wait();  -- 55P03 (MaintenanceBusy) on a held lane
     PERFORM {schema}._lock_ring_shared('queue');
     PERFORM 1 FROM {schema}.lanes l
     WHERE l.lane_id IN (SELECT c.lane_id FROM unnest(p_job_ids, p_run_leases) AS t(j, r)

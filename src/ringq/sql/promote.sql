@@ -13,6 +13,7 @@ DECLARE
     m     record;
 BEGIN
     PERFORM {schema}._need_read_committed('promote');
+    PERFORM {schema}._bound_lock_wait();  -- 55P03 (MaintenanceBusy) on a held lane
     PERFORM {schema}._lock_ring_shared('queue');
     v_ids := ARRAY(SELECT d.job_id FROM {schema}.deferred d WHERE d.run_at <= p_now
                    ORDER BY d.run_at, d.job_id LIMIT p_limit);

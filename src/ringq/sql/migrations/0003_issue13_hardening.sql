@@ -4,3 +4,6 @@
 -- cancel: the loser of two cancels of one queued job gets RQ003, not a unique violation.
 -- dlq_retry: a job whose dedup key names another live job stays in the DLQ; a retry takes its key back.
 -- every ringq function refuses a transaction that is not READ COMMITTED (RQ005, ADR 0012).
+-- rescue: takes the claim ring EXCLUSIVE and claim stamps deadline >= the rescue horizon, so a
+-- claim committing after a rescue moved its horizon is still rescued (ADR 0012); promote,
+-- rescue, fail and dlq_retry bound their lock waits (55P03) and rescue skips busy lanes.

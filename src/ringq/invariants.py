@@ -72,6 +72,41 @@ _OPEN = """NOT EXISTS (SELECT 1 FROM {s}.closures x
 _QUEUED = """r.lane_seq >= l.claim_seq
              AND NOT EXISTS (SELECT 1 FROM {s}.cancels k WHERE k.job_id = r.job_id)"""
 
+
+def ended_in_dlq(c: str) -> str:
+    """SQL: attempt `c` (a claims row alias) ended in the DLQ. THE one place this evidence is read
+    (issue 13): it is split across rings that are pruned independently — the closure ('dlq' from
+    fail, 'rescued' from rescue) lives in the claim ring, the 'dlq' terminal row in the queue
+    slot of the row the attempt claimed. A rescued attempt went to the DLQ exactly when its
+    attempt number had reached the job's max_attempts (fixed for the job's whole life; read from
+    any row of the job that carries it)."""
+    return f"""(EXISTS (SELECT 1 FROM {{s}}.closures x WHERE x.job_id = {c}.job_id
+                     AND x.run_lease = {c}.run_lease AND x.slot = {c}.slot
+                     AND (x.outcome = 'dlq'
+                          OR (x.outcome = 'rescued' AND {c}.attempt >= (
+                              SELECT m.max_attempts FROM (
+                                  SELECT r.max_attempts FROM {{s}}.ready r WHERE r.job_id = {c}.job_id
+                                  UNION ALL SELECT d.max_attempts FROM {{s}}.deferred d
+                                  WHERE d.job_id = {c}.job_id
+                                  UNION ALL SELECT q.max_attempts FROM {{s}}.dlq q
+                                  WHERE q.job_id = {c}.job_id) m LIMIT 1))))
+         OR EXISTS (SELECT 1 FROM {{s}}.done d WHERE d.job_id = {c}.job_id
+                    AND d.run_lease = {c}.run_lease AND d.outcome = 'dlq'))"""
+
+
+def job_ended_in_dlq(j: str) -> str:
+    """SQL: job `j` (a job_id expression) was last seen ending in the DLQ: its latest attempt on
+    record did (`ended_in_dlq`), or — its claim rows pruned — a 'dlq' terminal row lies in the
+    queue slot of its latest ready row (a DLQ retry appends a later row; the attempt that
+    claimed a row writes its terminal row in that row's slot)."""
+    return f"""(EXISTS (SELECT 1 FROM (SELECT c.* FROM {{s}}.claims c WHERE c.job_id = {j}
+                                ORDER BY c.run_lease DESC LIMIT 1) c WHERE {ended_in_dlq("c")})
+         OR (NOT EXISTS (SELECT 1 FROM {{s}}.claims c WHERE c.job_id = {j})
+             AND EXISTS (SELECT 1 FROM {{s}}.done d WHERE d.job_id = {j} AND d.outcome = 'dlq'
+                         AND d.slot = (SELECT r.slot FROM {{s}}.ready r WHERE r.job_id = {j}
+                                       ORDER BY r.lane_seq DESC LIMIT 1))))"""
+
+
 _LIVE_PLACES = f"""
     WITH jobs AS (
         SELECT job_id FROM {{s}}.ready UNION SELECT job_id FROM {{s}}.claims
@@ -130,21 +165,20 @@ CHECKS: tuple[Check, ...] = (
                           AND (d.outcome IN ('completed', 'cancelled') OR d.run_lease IS NULL))
           AND NOT EXISTS (SELECT 1 FROM {s}.closures x WHERE x.job_id = p.job_id
                           AND x.outcome IN ('completed', 'cancelled'))
+          -- it went to the DLQ (then purged: a DLQ'd job still there was checked above)
+          AND NOT """
+        + job_ended_in_dlq("p.job_id")
+        + """
           -- the latest attempt still on record explains the silence:
           AND NOT EXISTS (
               SELECT 1 FROM (SELECT c.* FROM {s}.claims c WHERE c.job_id = p.job_id
                              ORDER BY c.run_lease DESC LIMIT 1) c
-              -- it went to the DLQ (its next life, if any, was a DLQ retry checked above), or
-              WHERE EXISTS (SELECT 1 FROM {s}.closures x WHERE x.job_id = c.job_id
-                            AND x.run_lease = c.run_lease AND x.outcome = 'dlq')
-                 OR EXISTS (SELECT 1 FROM {s}.done d WHERE d.job_id = c.job_id
-                            AND d.run_lease = c.run_lease AND d.outcome = 'dlq')
                  -- it is closed and the queue slot of the row it claimed is pruned. Its successor
                  -- (retry/rescue) was appended later, so it sat in that slot or a newer one, and
                  -- prune takes slots oldest first: a cancelled successor whose terminal row was
                  -- pruned looks like a lost one here. A lost successor still queued is caught by
                  -- PruneSafety/CountersMatch (lane cursor); the rest by the execution log.
-                 OR (EXISTS (SELECT 1 FROM {s}.closures x WHERE x.job_id = c.job_id
+              WHERE (EXISTS (SELECT 1 FROM {s}.closures x WHERE x.job_id = c.job_id
                              AND x.run_lease = c.run_lease AND x.slot = c.slot)
                      AND NOT EXISTS (SELECT 1 FROM {s}.ready r WHERE r.lane_id = c.lane_id
                                      AND r.lane_seq = c.lane_seq AND r.slot = c.ready_slot)))
@@ -368,15 +402,15 @@ CHECKS: tuple[Check, ...] = (
                SELECT c.job_id, c.run_lease, c.attempt,
                       lag(c.run_lease) OVER w AS prev_lease, lag(c.attempt) OVER w AS prev_attempt,
                       lag(x.outcome) OVER w AS prev_outcome,
-                      lag(d.outcome) OVER w AS prev_done
+                      lag("""
+        + ended_in_dlq("c")
+        + """) OVER w AS prev_dlq
                FROM {s}.claims c
                LEFT JOIN {s}.closures x
                  ON x.job_id = c.job_id AND x.run_lease = c.run_lease AND x.slot = c.slot
-               LEFT JOIN {s}.done d ON d.job_id = c.job_id AND d.run_lease = c.run_lease
-                 AND d.outcome = 'dlq'
                WINDOW w AS (PARTITION BY c.job_id ORDER BY c.run_lease)) t
            WHERE prev_lease IS NOT NULL AND attempt <> prev_attempt + 1
-             AND NOT (attempt = 1 AND coalesce(prev_outcome = 'dlq' OR prev_done = 'dlq', false))
+             AND NOT (attempt = 1 AND prev_dlq)
            ORDER BY job_id, run_lease""",
     ),
 )

@@ -249,3 +249,36 @@ def test_maintenance_gives_up_on_a_held_lane_and_rescues_other_queues(
     assert queue.promote() == 1
     assert len(q_rows("SELECT 1 FROM {s}.closures WHERE outcome = 'rescued'")) == 2
     assert held.queue == "held"
+
+
+# -- 6: no doctor false alarm once the DLQ evidence is split by prunes ---------------------------------
+
+
+def test_doctor_after_rescue_to_dlq_queue_prune_and_dlq_retry(
+    installed: str, clock: ManualClock, queue: Queue, conn: psycopg.Connection
+) -> None:
+    """(a) rescued + dead-lettered (its 'dlq' terminal row in the queue slot), that slot pruned,
+    then dlq_retry and a claim at attempt 1: legal, not AttemptLimitRespected."""
+    job_id = queue.enqueue("t", max_attempts=1)
+    queue.claim(worker="w", lease=5)
+    clock.advance(10)
+    assert queue.rescue() == 1
+    queue.rotate("queue")
+    assert queue.prune("queue") is not None
+    assert queue.dlq_retry([job_id]) == 1
+    [job] = queue.claim(worker="w")
+    assert job.job_id == job_id and job.attempt == 1
+    assert violations(conn, installed) == []
+
+
+def test_doctor_after_dlq_purge_and_claim_prune(
+    installed: str, queue: Queue, conn: psycopg.Connection
+) -> None:
+    """(b) dead-lettered, purged from the DLQ, its claim slot pruned: the job ended, not NoLostJob."""
+    job_id = queue.enqueue("t", max_attempts=1)
+    [job] = queue.claim(worker="w")
+    assert queue.fail(Failure(job.job_id, job.run_lease, "boom")) == "dlq"
+    assert queue.dlq_purge([job_id]) == 1
+    queue.rotate("claim")
+    assert queue.prune("claim") is not None
+    assert violations(conn, installed) == []

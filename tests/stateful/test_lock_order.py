@@ -97,10 +97,11 @@ def setup_dlq_retry(h: Harness) -> Callable[[], object]:
     return run
 
 
+# rescue is not probed here: it locks its lanes SKIP LOCKED (issue 13), so it never waits for a
+# lane at all (test_rescue_never_waits_for_a_lane below).
 CASES: dict[str, Setup] = {
     "fail": setup_fail,
     "enqueue": setup_enqueue,
-    "rescue": setup_rescue,
     "promote": setup_promote,
     "dlq_retry": setup_dlq_retry,
 }
@@ -178,3 +179,22 @@ def test_multi_lane_transactions_lock_lanes_in_order(name: str) -> None:
         if problem:
             mutants.write_report({"invariant": "NoDeadlock", "message": f"{name}: {problem}", "steps": None})
         assert problem is None, f"NoDeadlock: {name}: {problem}"
+
+
+def test_rescue_never_waits_for_a_lane() -> None:
+    """Rescue takes the lanes of the expired attempts SKIP LOCKED: with the lower lane held, it
+    rescues the attempt of the higher lane without waiting (no waits-for edge at all), and the
+    held lane's attempt on the next call."""
+    with harness() as h:
+        run = setup_rescue(h)
+        low = h.q("SELECT min(lane_id) FROM {s}.lanes")[0][0]
+        lanes_tbl = sql.SQL("{}.lanes").format(sql.Identifier(h.schema))
+        with psycopg.connect(h.url) as x:
+            x.execute(sql.SQL("SELECT 1 FROM {} WHERE lane_id = %s FOR UPDATE").format(lanes_tbl), (low,))
+            first = run()
+            x.rollback()
+        second = run()
+        problem = None if (first, second) == (1, 1) else f"rescued {first} then {second}, not 1 then 1"
+        if problem:
+            mutants.write_report({"invariant": "NoDeadlock", "message": f"rescue: {problem}", "steps": None})
+        assert problem is None, f"NoDeadlock: rescue: {problem}"

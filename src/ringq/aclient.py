@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ringq.calls import QueueBase
-from ringq.client import VERSION, check_version
+from ringq.client import (
+    DEFAULT_CONNECT_TIMEOUT,
+    VERSION,
+    check_connect_timeout,
+    check_version,
+    located,
+    unavailable,
+)
 from ringq.errors import RingqError, translate
 from ringq.sqlfiles import Call, render
 from ringq.types import CancelOutcome, ClaimedJob, Completion, DlqEntry, Failure, Job, JobInfo, QueueStats
@@ -31,6 +39,36 @@ class AsyncQueue(QueueBase[AsyncConnectionPool]):
     _pool_name = "ringq-async"
     _open_at_once = False  # opened on first use: the constructor cannot await
     _opened = True  # a caller's pool is theirs to open
+
+    def __init__(
+        self,
+        dsn_or_pool: str | AsyncConnectionPool,
+        *,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        **options: Any,
+    ) -> None:
+        """`connect_timeout`: as `Queue`'s (DatabaseUnavailable when no first connection in time)."""
+        self.connect_timeout = check_connect_timeout(connect_timeout)
+        self._connected = False
+        super().__init__(dsn_or_pool, **options)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection]:
+        timeout = None if self._connected else self.connect_timeout
+        try:
+            cm = self._pool.connection(timeout=timeout)
+            conn = await cm.__aenter__()
+        except PoolTimeout as exc:
+            wait = timeout or self._pool.timeout
+            raise await asyncio.to_thread(unavailable, self.conninfo, wait, exc) from exc
+        self._connected = True
+        try:
+            yield conn
+        except BaseException as exc:
+            if not await cm.__aexit__(type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            await cm.__aexit__(None, None, None)
 
     def _make_pool(self, dsn: str, size: int) -> AsyncConnectionPool:
         self._opened = False
@@ -71,7 +109,7 @@ class AsyncQueue(QueueBase[AsyncConnectionPool]):
                 if not self._opened:
                     await self._pool.open()
                     self._opened = True
-        async with self._pool.connection() as own:
+        async with self._connection() as own:
             await self._check(own)
             return await self._execute(own, call)
 
@@ -91,12 +129,17 @@ class AsyncQueue(QueueBase[AsyncConnectionPool]):
         conn: psycopg.AsyncConnection | None = None,
     ) -> int:
         job = Job(task, payload, queue, priority, run_at, delay, max_attempts, dedup_key)
-        return (await self.enqueue_many([job], conn=conn))[0]
+        return (await self._enqueue_jobs([job], conn, items=False))[0]
 
     async def enqueue_many(
         self, jobs: Sequence[Job], *, conn: psycopg.AsyncConnection | None = None
     ) -> list[int]:
-        call = self._enqueue(jobs, staged=conn is not None)
+        return await self._enqueue_jobs(jobs, conn, items=True)
+
+    async def _enqueue_jobs(
+        self, jobs: Sequence[Job], conn: psycopg.AsyncConnection | None, *, items: bool
+    ) -> list[int]:
+        call = located(lambda js: self._enqueue(js, staged=conn is not None), jobs, items)
         return await self._run(call, conn) if jobs else []
 
     async def claim(

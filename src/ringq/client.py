@@ -7,13 +7,15 @@ autocommit: the single statement IS the transaction (no BEGIN/COMMIT round trips
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ringq.calls import (
     CLAIM,
@@ -32,15 +34,17 @@ from ringq.calls import (
     fail_call,
     heartbeat_call,
 )
-from ringq.errors import NotInstalled, RingqError, translate
+from ringq.errors import DatabaseUnavailable, InvalidInput, NotInstalled, RingqError, translate
 from ringq.install import SCHEMA_VERSION, version_mismatch
 from ringq.sqlfiles import Call, render
 from ringq.types import CancelOutcome, ClaimedJob, Completion, DlqEntry, Failure, Job, JobInfo, QueueStats
+from ringq.validation import check_seconds, item_error
 
 # The builders, templates and checks keep their old home here too (callers import them from ringq.client).
 __all__ = [
     "CLAIM",
     "COMPLETE",
+    "DEFAULT_CONNECT_TIMEOUT",
     "ENQUEUE",
     "FAIL",
     "HEARTBEAT",
@@ -63,6 +67,81 @@ T = TypeVar("T")
 
 VERSION = "SELECT version FROM {schema}.meta"
 
+DEFAULT_CONNECT_TIMEOUT = 5.0
+"""Seconds a call waits for its first connection before raising DatabaseUnavailable."""
+
+
+class _QuietConnectErrors(logging.Filter):
+    """psycopg_pool logs a warning for every failed connection attempt of its background workers;
+    for a ringq pool the caller gets DatabaseUnavailable with the reason instead (one message,
+    not one per retry)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not str(record.msg).startswith("error connecting in"):
+            return True
+        pool = record.args[0] if isinstance(record.args, tuple) and record.args else ""
+        return not str(pool).startswith("ringq")
+
+
+logging.getLogger("psycopg.pool").addFilter(_QuietConnectErrors())
+
+
+def public_location(conninfo: str) -> str:
+    """Where `conninfo` points, without its password: `user@host:port/dbname`."""
+    import os
+
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = conninfo_to_dict(conninfo)
+    except psycopg.Error:
+        return "(an unparsable database URL)"
+    user = str(parts.get("user") or os.environ.get("PGUSER") or "(default user)")
+    host = str(parts.get("host") or parts.get("hostaddr") or "(local socket)")
+    port = str(parts.get("port") or "5432")
+    dbname = str(parts.get("dbname") or user)
+    return f"{user}@{host}:{port}/{dbname}"
+
+
+def check_connect_timeout(value: object) -> float:
+    seconds = check_seconds("connect_timeout", value)
+    if seconds <= 0:
+        raise InvalidInput(f"connect_timeout: {value!r} must be a positive number of seconds")
+    return seconds
+
+
+def unavailable(conninfo: str, timeout: float, exc: BaseException) -> DatabaseUnavailable:
+    """The DatabaseUnavailable for a pool that gave no connection within `timeout` seconds,
+    with libpq's reason from one direct attempt (the pool's own attempts are not reported)."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    try:
+        psycopg.connect(conninfo, connect_timeout=max(1, round(timeout)), autocommit=True).close()
+    except psycopg.Error as probe:
+        text = str(probe).strip()
+        if text:
+            reason = text.splitlines()[0].removeprefix("connection failed: ")
+    return DatabaseUnavailable(
+        f"cannot connect to the database at {public_location(conninfo)} within {timeout:g} s: {reason}"
+    )
+
+
+def located(build: Callable[[Sequence[Job]], T], jobs: Sequence[Job], items: bool) -> T:
+    """`build(jobs)`; with `items`, an InvalidInput about one job names it (`jobs[3].payload: ...`)
+    by checking the jobs one at a time (only on the error path)."""
+    try:
+        return build(jobs)
+    except InvalidInput as exc:
+        if not items or str(exc).startswith("jobs") or isinstance(jobs, Job | str | bytes):
+            raise
+        if not isinstance(jobs, Sequence):
+            raise
+        for i, job in enumerate(jobs):
+            try:
+                build([job])
+            except InvalidInput as one:
+                raise item_error("jobs", i, one) from None
+        raise
+
 
 def check_version(schema: str, version: int | None) -> None:
     if version is None:
@@ -83,7 +162,38 @@ class Queue(QueueBase[ConnectionPool]):
     _pool_name = "ringq"
     _open_at_once = True
 
+    def __init__(
+        self,
+        dsn_or_pool: str | ConnectionPool,
+        *,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        **options: Any,
+    ) -> None:
+        """`connect_timeout`: seconds a call waits for the first connection before raising
+        DatabaseUnavailable (a wrong or unreachable DSN fails fast, in one ringq error)."""
+        self.connect_timeout = check_connect_timeout(connect_timeout)
+        self._connected = False
+        super().__init__(dsn_or_pool, **options)
+
     # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        # Until a first connection succeeded, wait connect_timeout; then the pool's own timeout.
+        timeout = None if self._connected else self.connect_timeout
+        try:
+            cm = self._pool.connection(timeout=timeout)
+            conn = cm.__enter__()
+        except PoolTimeout as exc:
+            raise unavailable(self.conninfo, timeout or self._pool.timeout, exc) from exc
+        self._connected = True
+        try:
+            yield conn
+        except BaseException as exc:
+            if not cm.__exit__(type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            cm.__exit__(None, None, None)
 
     def _execute(self, conn: psycopg.Connection, call: Call[T]) -> T:
         try:
@@ -110,7 +220,7 @@ class Queue(QueueBase[ConnectionPool]):
     def _run(self, call: Call[T], conn: psycopg.Connection | None = None) -> T:
         if conn is not None:  # the caller's transaction: no commit here
             return self._execute(conn, call)
-        with self._pool.connection() as own:
+        with self._connection() as own:
             self._check(own)
             return self._execute(own, call)
 
@@ -140,11 +250,17 @@ class Queue(QueueBase[ConnectionPool]):
         With `conn`, runs inside the caller's transaction and does not commit.
         """
         job = Job(task, payload, queue, priority, run_at, delay, max_attempts, dedup_key)
-        return self.enqueue_many([job], conn=conn)[0]
+        return self._enqueue_jobs([job], conn, items=False)[0]
 
     def enqueue_many(self, jobs: Sequence[Job], *, conn: psycopg.Connection | None = None) -> list[int]:
-        """Enqueue a batch atomically in one statement; ids in input order."""
-        call = self._enqueue(jobs, staged=conn is not None)
+        """Enqueue a batch atomically in one statement; ids in input order. A rejected job is
+        named by its index (InvalidInput `jobs[3].payload: ...`) and nothing is written."""
+        return self._enqueue_jobs(jobs, conn, items=True)
+
+    def _enqueue_jobs(
+        self, jobs: Sequence[Job], conn: psycopg.Connection | None, *, items: bool
+    ) -> list[int]:
+        call = located(lambda js: self._enqueue(js, staged=conn is not None), jobs, items)
         return self._run(call, conn) if jobs else []
 
     def claim(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
+import psycopg as _psycopg
+
 if TYPE_CHECKING:
     import psycopg
 
@@ -52,6 +54,12 @@ class InvalidInput(RingqError, ValueError):
     @classmethod
     def from_database(cls, message: str, hint: str | None) -> RingqError:
         return cls(f"conn: {message}")
+
+
+class DatabaseUnavailable(RingqError, _psycopg.OperationalError):
+    """No connection to the database within the connect timeout (`Queue(..., connect_timeout=S)`):
+    a wrong or unreachable DSN, a server that is down, or a pool with no free connection. Also a
+    `psycopg.OperationalError`, so code that retries on connection trouble keeps doing so."""
 
 
 class NotInstalled(RingqError):

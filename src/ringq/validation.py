@@ -263,3 +263,8 @@ def encode_json(arg: str, value: Any, max_bytes: int) -> str:
     if collision:
         raise InvalidInput(f"{collision}; jsonb would keep only one")
     return text
+
+
+def item_error(arg: str, index: int, exc: InvalidInput) -> InvalidInput:
+    """`exc` about item `index` of the sequence argument `arg`: `jobs[3].payload: ...`."""
+    return InvalidInput(f"{arg}[{index}].{exc}")

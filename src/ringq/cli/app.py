@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -16,20 +17,48 @@ from typing import Any
 
 import psycopg
 
-from ringq.cli import demo_cmds, queue_cmds, worker_cmd
+from ringq.cli import db_cmds, demo_cmds, queue_cmds, worker_cmd
 from ringq.cli.db import first_line
 from ringq.cli.failure import CliError
 from ringq.embedded import EmbeddedPostgresError
-from ringq.errors import JobNotFound, NotInstalled, RingqError
+from ringq.errors import DatabaseUnavailable, JobNotFound, NotInstalled, RingqError
 from ringq.extras import missing_extra_message
 from ringq.logs import configure, unconfigure
 
 # Optional subcommand groups owned by other packages: module path -> `register(subparsers)`.
 PLUGINS = ("ringq_proof.model.cli", "ringq.doctor", "ringq.dashboard.cli")
+# The command each plugin adds, for the one-line "install the extra" stub when its import fails.
+PLUGIN_COMMANDS = {
+    "ringq_proof.model.cli": "model",
+    "ringq.doctor": "doctor",
+    "ringq.dashboard.cli": "dashboard",
+}
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default (unless the text already names it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            action.option_strings
+            and "default" not in text.lower()
+            and default not in (None, False, argparse.SUPPRESS)
+            and not isinstance(action, argparse._HelpAction | argparse._VersionAction)
+        ):
+            shown = " ".join(map(str, default)) if isinstance(default, list | tuple) else default
+            text = f"{text} (default: {shown})".strip()
+        return text.replace("%", "%%") if "%(" not in text else text
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as one line (exit 2) instead of usage + message."""
+    """argparse that reports usage errors as one line (exit 2) instead of usage + message, and
+    shows defaults in --help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -63,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     queue_cmds.register(subparsers, common)
     worker_cmd.register(subparsers, common)
     demo_cmds.register(subparsers, common)
+    db_cmds.register(subparsers, common)
     for module in PLUGINS:
         register = _plugin(module)
         if register is not None:
@@ -76,8 +106,25 @@ def _plugin(module: str) -> Callable[[Any], None] | None:
     except ModuleNotFoundError as exc:
         if exc.name is not None and module.startswith(exc.name):
             return None  # the optional package is not there (yet)
-        raise
+        hint = missing_extra_message(exc)
+        if hint is None or module not in PLUGIN_COMMANDS:
+            raise
+        return _missing_extra_stub(PLUGIN_COMMANDS[module], hint)
     return getattr(mod, "register", None)
+
+
+def _missing_extra_stub(command: str, hint: str) -> Callable[[Any], None]:
+    """A `command` that only says which extra to install (its real parser could not be imported)."""
+
+    def fail(args: argparse.Namespace) -> int:
+        raise CliError(hint)
+
+    def register(subparsers: Any) -> None:
+        p = subparsers.add_parser(command, help=f"(not available: {hint})", add_help=False)
+        p.add_argument("rest", nargs=argparse.REMAINDER)
+        p.set_defaults(func=fail)
+
+    return register
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -92,9 +139,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure(logging.DEBUG if args.verbose else logging.INFO, json_lines=getattr(args, "log_json", False))
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # `ringq stats --json | head`: the reader left. Python would print a traceback when it
+        # flushes stdout at exit; point stdout at /dev/null and exit as a SIGPIPE'd tool does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 141
     finally:
         unconfigure()
+    return code
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -102,6 +157,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return int(args.func(args) or 0)
     except CliError as exc:
         return _fail(str(exc), exc.exit_code)
+    except DatabaseUnavailable as exc:
+        return _fail(str(exc), 2)
     except NotInstalled:
         return _fail(
             f"ringq is not installed in schema {args.schema!r}; run: ringq install --schema {args.schema}"
@@ -111,11 +168,11 @@ def _dispatch(args: argparse.Namespace) -> int:
     except RingqError as exc:
         return _fail(str(exc))
     except psycopg.OperationalError as exc:
-        return _fail(f"database unavailable: {first_line(exc)}")
+        return _fail(f"database unavailable: {first_line(exc)}", 2)
     except psycopg.Error as exc:
         return _fail(f"database error: {first_line(exc)}")
     except EmbeddedPostgresError as exc:
-        return _fail(f"could not start the embedded PostgreSQL: {first_line(exc)}")
+        return _fail(f"could not start the embedded PostgreSQL: {first_line(exc)}", 2)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except ModuleNotFoundError as exc:

@@ -23,3 +23,36 @@ def positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be positive: {text}")
     return value
+
+
+def port(text: str) -> int:
+    """A TCP port to listen on: 1..65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port number (1..65535): {text}")
+    return value
+
+
+def slots(text: str) -> int:
+    """A ring's slot count: an integer of at least 2."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be at least 2: {text}")
+    return value
+
+
+def queue_name(text: str) -> str:
+    """A queue name as the client accepts it (checked here, not by a worker retrying forever)."""
+    from ringq.errors import InvalidInput
+    from ringq.validation import check_name
+
+    try:
+        return check_name("queue", text)
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

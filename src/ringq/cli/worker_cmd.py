@@ -12,9 +12,10 @@ import threading
 import time
 from typing import Any
 
-from ringq.cli.argtypes import positive_float, positive_int
+from ringq.cli.argtypes import port, positive_float, positive_int, queue_name
 from ringq.cli.db import require_installed, resolve_url
 from ringq.cli.failure import CliError
+from ringq.client import public_location
 from ringq.logs import get_logger
 from ringq.registry import Registry
 from ringq.worker.runtime import TASK_THREAD_PREFIX
@@ -57,7 +58,12 @@ async def _serve(args: argparse.Namespace, url: str, registry: Registry) -> int:
     if args.metrics_port is not None:
         from prometheus_client import start_http_server
 
-        start_http_server(args.metrics_port, registry=metrics.registry)
+        try:
+            start_http_server(args.metrics_port, registry=metrics.registry)
+        except OSError as exc:  # in use, no permission
+            raise CliError(
+                f"--metrics-port {args.metrics_port}: cannot listen: {exc.strerror or exc}", 2
+            ) from exc
     queue = AsyncQueue(url, schema=args.schema)
     try:
         worker = Worker(
@@ -112,9 +118,15 @@ async def _maintain(args: argparse.Namespace, url: str) -> int:
     return 0
 
 
+def _connected(command: str, url: str, schema: str) -> None:
+    """Say where this process works (no password), once the database answered."""
+    print(f"ringq {command}: connected to {public_location(url)} schema {schema}", flush=True)
+
+
 def cmd_maintain(args: argparse.Namespace) -> int:
     url = resolve_url(args.database_url)
     require_installed(url, args.schema)
+    _connected("maintain", url, args.schema)
     return asyncio.run(_maintain(args, url))
 
 
@@ -122,6 +134,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     registry = load_registry(args.app)
     url = resolve_url(args.database_url)
     require_installed(url, args.schema)
+    _connected("worker", url, args.schema)
     code = asyncio.run(_serve(args, url, registry))
     _exit_past_stuck_threads(code)
     return code
@@ -148,11 +161,18 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser("worker", parents=[common], help="run a worker for a task registry")
     p.add_argument("--app", required=True, help="where the Registry lives, as module:attribute")
     p.add_argument(
-        "--queues", nargs="+", default=None, metavar="QUEUE", help="queues to serve (default: all)"
+        "--queues",
+        nargs="+",
+        type=queue_name,
+        default=None,
+        metavar="QUEUE",
+        help="queues to serve (default: all)",
     )
-    p.add_argument("--concurrency", type=positive_int, default=10)
+    p.add_argument("--concurrency", type=positive_int, default=10, help="jobs run at once")
     p.add_argument("--lease", type=positive_float, default=30.0, help="attempt lease in seconds (default 30)")
-    p.add_argument("--poll-interval", type=positive_float, default=0.5)
+    p.add_argument(
+        "--poll-interval", type=positive_float, default=0.5, help="seconds between claims when idle"
+    )
     p.add_argument(
         "--listen",
         action=argparse.BooleanOptionalAction,
@@ -169,7 +189,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--shutdown-timeout", type=positive_float, default=30.0, help="drain deadline on SIGTERM")
     _add_rotate_interval(p)
     p.add_argument("--no-maintenance", action="store_true", help="never run promote/rescue/rotate/prune")
-    p.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
+    p.add_argument(
+        "--metrics-port", type=port, default=None, help="serve Prometheus metrics on this port (default: off)"
+    )
     p.add_argument("--log-json", action="store_true", help="JSON-lines logs")
     p.set_defaults(func=cmd_worker)
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = ROOT / ".venv-bench"
 REQUIREMENTS = ROOT / "requirements-bench.txt"
 
-SCENARIOS = ("drain", "sweep", "idle", "profile")
+SCENARIOS = ("drain", "sweep", "idle", "slow", "profile")
 FULL = {
     "drain_n": 50_000,
     "reps": 3,
@@ -37,6 +37,7 @@ FULL = {
     "recover": 20.0,
     "profile_n": 20_000,
     "drain_timeout": 180.0,
+    "slow_duration": 10.0,
 }
 QUICK = {
     "drain_n": 2_000,
@@ -48,6 +49,7 @@ QUICK = {
     "recover": 2.0,
     "profile_n": 3_000,
     "drain_timeout": 45.0,
+    "slow_duration": 3.0,
 }
 
 
@@ -85,6 +87,28 @@ def _rates(v: str) -> list[float]:
     if not rates or rates[0] <= 0:
         raise argparse.ArgumentTypeError(f"--rates needs positive numbers, got {v!r}")
     return rates
+
+
+def _holds(v: str) -> list[str]:
+    out: list[str] = []
+    for x in (x.strip() for x in v.split(",")):
+        if not x:
+            continue
+        if x != "leak":
+            try:
+                ms = float(x)
+            except ValueError:
+                raise argparse.ArgumentTypeError(
+                    f"--slow-holds takes milliseconds and 'leak', got {v!r}"
+                ) from None
+            if ms < 0:
+                raise argparse.ArgumentTypeError(f"--slow-holds needs non-negative numbers, got {v!r}")
+            x = f"{ms:g}"
+        if x not in out:
+            out.append(x)
+    if not out:
+        raise argparse.ArgumentTypeError(f"--slow-holds is empty: {v!r}")
+    return out
 
 
 def _setting(v: str) -> tuple[str, str]:
@@ -134,6 +158,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--idle-rate", type=_positive_float, help="offered rate for scenario 4 (default: the bloat rate)"
     )
+    p.add_argument(
+        "--slow-rate", type=_positive_float, default=500.0, help="offered rate of the slow-producers scenario"
+    )
+    p.add_argument(
+        "--slow-producers",
+        type=_positive_int,
+        default=16,
+        help="producer connections in the slow-producers scenario (each holds its transaction open T ms)",
+    )
+    p.add_argument(
+        "--slow-holds",
+        type=_holds,
+        default=_holds("0,100,1000,leak"),
+        help="transaction hold times T in ms for the slow-producers scenario; 'leak' = T=0 plus one "
+        "session idle in transaction (with an enqueued job) for the whole window",
+    )
+    p.add_argument(
+        "--slow-duration", type=_positive_float, help="seconds per slow-producers run (full 10, quick 3)"
+    )
     p.add_argument("--profile-n", type=_positive_int, help="jobs in the profiled ringq drain")
     p.add_argument(
         "--pg-setting",
@@ -159,7 +202,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-reexec", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     base = QUICK if a.quick else FULL
-    for key in ("drain_n", "reps", "duration", "hold", "after", "recover", "profile_n", "drain_timeout"):
+    for key in (
+        "drain_n",
+        "reps",
+        "duration",
+        "hold",
+        "after",
+        "recover",
+        "profile_n",
+        "drain_timeout",
+        "slow_duration",
+    ):
         if getattr(a, key) is None:
             setattr(a, key, base[key])
     if a.rates is None:
@@ -187,7 +240,8 @@ def setup_venv() -> int:
         subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
     pip = [str(py), "-m", "pip", "install", "--quiet"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", str(ROOT), "-r", str(REQUIREMENTS)], check=True)
+    # ringq[embedded]: the embedded PostgreSQL the runs use unless RINGQ_DATABASE_URL is set
+    subprocess.run([*pip, "-e", f"{ROOT}[embedded]", "-r", str(REQUIREMENTS)], check=True)
     print(f"ready: {py} scripts/bench.py --quick")
     return 0
 

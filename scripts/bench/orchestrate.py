@@ -81,10 +81,15 @@ def run(args: argparse.Namespace) -> int:
             "recover": args.recover,
             "scenarios": args.scenarios,
             "worker_processes": 1,
+            "slow_rate": args.slow_rate,
+            "slow_producers": args.slow_producers,
+            "slow_holds": args.slow_holds,
+            "slow_duration": args.slow_duration,
         },
         "drain": {},
         "sweep": {},
         "idle": {},
+        "slow": {},
         "errors": [],
     }
     t_start = time.time()
@@ -160,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
 
                     results["idle"][s] = step(f"idle-in-transaction {s} @ {rate:g}/s", idle)
 
+            if "slow" in args.scenarios:
+                slow_producers(runner, results, systems, args, step)
+
             if "profile" in args.scenarios and "ringq" in systems:
                 from bench.profile import profile_ringq
 
@@ -225,6 +233,43 @@ def sweep(
     for s in systems:
         if report.run_at(results, s, half) is None:
             one(s, half)
+
+
+def hold_label(hold: str) -> str:
+    return "idle-in-tx" if hold == "leak" else f"T={hold} ms"
+
+
+def slow_producers(
+    runner: Runner,
+    results: dict[str, Any],
+    systems: list[str],
+    args: argparse.Namespace,
+    step: Callable[[str, Callable[[Callable[[float, float], None]], dict[str, Any]]], dict[str, Any]],
+) -> None:
+    """Issue 12 item 7: the offered-load arrivals enqueued by `--slow-producers` connections,
+    each inside a transaction held open T ms (`--slow-holds`; "leak" = T=0 plus one session
+    that enqueued a job and stays idle in transaction for the whole window). Systems take
+    turns within every T."""
+    for i, hold in enumerate(args.slow_holds):
+        for s in rotated(systems, i):
+            extra: dict[str, Any] = {
+                "mode": "slow",
+                "producers": args.slow_producers,
+                "hold": 0.0 if hold == "leak" else float(hold) / 1000.0,
+                "leak": hold == "leak",
+            }
+
+            def run_one(
+                cb: Callable[[float, float], None], s: str = s, extra: dict[str, Any] = extra
+            ) -> dict[str, Any]:
+                return runner.offered(s, args.slow_rate, args.slow_duration, cb, plan_extra=extra)
+
+            res = step(
+                f"slow producers {s} {hold_label(hold)} ({args.slow_producers} producers, "
+                f"{args.slow_rate:g}/s for {args.slow_duration:g} s)",
+                run_one,
+            )
+            results["slow"].setdefault(s, {})[hold] = res
 
 
 def render_profile(prof: dict[str, Any], console: Console) -> None:

@@ -291,6 +291,9 @@ def _render(results: dict[str, Any], console: Console) -> None:
             )
         console.print(t)
 
+    if results.get("slow"):
+        _render_slow(results, console, label)
+
     targets = results.get("targets")
     if targets:
         t = Table(title="targets (same run, same server)")
@@ -304,6 +307,111 @@ def _render(results: dict[str, Any], console: Console) -> None:
                 "-" if met is None else ("[green]yes[/green]" if met else "[red]no[/red]"),
             )
         console.print(t)
+
+
+def _hold_label(hold: str) -> str:
+    return "idle-in-tx" if hold == "leak" else f"T={hold} ms"
+
+
+def slow_cell(results: dict[str, Any], system: str, hold: str) -> dict[str, Any] | None:
+    run = results.get("slow", {}).get(system, {}).get(hold)
+    return None if run is None or "error" in run else run
+
+
+def _render_slow(results: dict[str, Any], console: Console, label: Any) -> None:
+    cfg = results["config"]
+    holds = cfg.get("slow_holds") or []
+    systems = [s for s in results["systems"] if s in results["slow"]]
+    t = Table(
+        title=f"5. slow producers: {cfg.get('slow_rate', 0):g} jobs/s offered for {cfg.get('slow_duration', 0):g} s by "
+        f"{cfg.get('slow_producers')} connections, each enqueuing inside its own transaction held open T ms "
+        "(idle-in-tx: T=0 plus one session idle in transaction with an enqueued job all window)"
+    )
+    for col in (
+        "system",
+        "T",
+        "jobs/s",
+        "pickup p50",
+        "pickup p99",
+        "done p99",
+        "enqueue p99",
+        "commit p99",
+        "jobs/tx",
+        "WAL B/job",
+        "commits/job",
+        "peak dead (hot)",
+    ):
+        t.add_column(col, justify="left" if col == "system" else "right")
+    for s in systems:
+        for hold in holds:
+            run = results["slow"][s].get(hold)
+            if run is None:
+                continue
+            if "error" in run:
+                t.add_row(label(s), _hold_label(hold), "[red]failed[/red]", *[""] * 9)
+                continue
+            sl, cl = run["start_latency"], run.get("completion_latency") or {}
+            t.add_row(
+                label(s),
+                _hold_label(hold),
+                _fmt(run.get("throughput")) + ("" if run["sustained"] else " (over)"),
+                _ms(sl["p50"]),
+                _ms(sl["p99"]),
+                _ms(cl.get("p99")),
+                _ms((run.get("enqueue_latency") or {}).get("p99")),
+                _ms((run.get("commit_latency") or {}).get("p99")),
+                _fmt(run.get("jobs_per_transaction"), 1),
+                _fmt(run["cost"]["wal_bytes_per_job"]),
+                _fmt(run["cost"]["commits_per_job"], 2),
+                _fmt(max((x[2] for x in run["dead_tuples"]), default=0)),
+            )
+    console.print(t)
+
+    st = Table(title="5b. slow producers side by side: jobs/s | pickup p99 ms | enqueue p99 ms per T")
+    st.add_column("system")
+    for hold in holds:
+        st.add_column(_hold_label(hold), justify="right")
+    if "0" in holds and "1000" in holds:
+        st.add_column("T=1000 / T=0 (jobs/s, pickup p99)", justify="right")
+    for s in systems:
+        cells = []
+        for hold in holds:
+            run = slow_cell(results, s, hold)
+            if run is None:
+                cells.append("failed" if hold in results["slow"][s] else "")
+                continue
+            cells.append(
+                f"{_fmt(run.get('throughput'))}{'' if run['sustained'] else '*'} | "
+                f"{_ms(run['start_latency']['p99'])} | {_ms((run.get('enqueue_latency') or {}).get('p99'))}"
+            )
+        if "0" in holds and "1000" in holds:
+            a, b = slow_cell(results, s, "0"), slow_cell(results, s, "1000")
+            if a and b and a.get("throughput") and b.get("throughput") and a["start_latency"]["p99"]:
+                cells.append(
+                    f"{b['throughput'] / a['throughput']:.2f}x, "
+                    f"{b['start_latency']['p99'] / a['start_latency']['p99']:.2f}x"
+                )
+            else:
+                cells.append("-")
+        st.add_row(label(s), *cells)
+    console.print(st)
+    console.print("(* = offered rate not sustained: over capacity at this rate)")
+
+
+def slow_target(results: dict[str, Any]) -> dict[str, Any] | None:
+    """ringq's throughput and pickup p99 at T=1000 within 1.2x of T=0."""
+    a, b = slow_cell(results, REF, "0"), slow_cell(results, REF, "1000")
+    if not a or not b:
+        return None
+    thr = a["throughput"] / max(1e-9, b["throughput"])
+    p_a, p_b = a["start_latency"]["p99"], b["start_latency"]["p99"]
+    pick = (p_b / p_a) if p_a and p_b else float("inf")
+    return {
+        "target": "slow producers: ringq jobs/s and pickup p99 at T=1000 within 1.2x of T=0",
+        "measured": f"jobs/s {a['throughput']:,.0f} -> {b['throughput']:,.0f} ({thr:.2f}x lower), "
+        f"pickup p99 {_ms(p_a)} -> {_ms(p_b)} ms ({pick:.2f}x)",
+        "met": thr <= 1.2 and pick <= 1.2,
+    }
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -386,6 +494,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": end <= max(100, 0.01 * idle["enqueued"]),
             }
         )
+    if results.get("slow"):
+        row = slow_target(results)
+        if row is not None:
+            rows.append(row)
     return rows
 
 

@@ -21,7 +21,7 @@ import psycopg
 
 from bench.adapters import get_adapter
 from bench.adapters.base import Adapter
-from bench.metrics import analyse_jobs, count_le, depth_series
+from bench.metrics import analyse_jobs, count_le, depth_series, summarize
 from bench.proc import producer_main, worker_main
 from bench.server import Monitor, Server
 
@@ -324,13 +324,15 @@ class Runner:
         progress: Callable[[float, float], None],
         hold_snapshot: float | None = None,
         recover: float = 0.0,
+        plan_extra: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Produce at `rate` jobs/s for `duration` s while one worker process consumes.
 
         With `hold_snapshot=h`, another session holds a REPEATABLE READ snapshot in the
         system's database for the first `h` s of the window (pinning the MVCC horizon).
         After the window, dead tuples keep being sampled for `recover` more seconds with
-        the worker (and its maintenance) still running."""
+        the worker (and its maintenance) still running. `plan_extra` changes the producer's
+        plan (the slow-producers scenario: {"mode": "slow", "producers", "hold", "leak"})."""
         adapter = get_adapter(adapter_name)
         dbname, dsn = self._fresh(adapter)
         tag = f"{dbname}"
@@ -339,6 +341,7 @@ class Runner:
         dead: list[tuple[float, dict[str, int]]] = []
         try:
             plan = {"mode": "rate", "rate": rate, "duration": duration, "tick": self.settings.tick}
+            plan.update(plan_extra or {})
             spawned = self._spawn_worker(adapter, dsn, tag)
             wproc, _ready, wstop, handled, wout = spawned
             pproc, pstart, pprog, pout = self._start_producer(adapter, dsn, plan, tag)
@@ -438,7 +441,28 @@ class Runner:
                 "released_at": (released_at - t0) if released_at else None,
             }
         hot = [t for t in after["tables"] if any(t.startswith(p) for p in adapter.hot_tables)]
+        # completions per second in the window shifted by the producers' transaction hold:
+        # a job that arrives at t commits at t + hold (equals completion_rate without a hold)
+        # (plus on average half the T/K a job waits for the next producer to become free)
+        hold = float((plan_extra or {}).get("hold") or 0.0)
+        shift = hold * (1 + 0.5 / max(1, int((plan_extra or {}).get("producers") or 1)))
+        throughput = (count_le(finish_times, wend + shift) - count_le(finish_times, t0p + shift)) / duration
+        extra: dict[str, Any] = {}
+        if plan_extra:  # producers that hold transactions: commits land up to T late
+            sustained = sustained and throughput >= 0.9 * rate
+        if "enqueue_seconds" in prod:
+            es, cs = prod["enqueue_seconds"], prod["commit_seconds"]
+            extra = {
+                "producer_plan": {k: v for k, v in plan.items() if k != "tick"},
+                "enqueue_call_latency": summarize(es),
+                "commit_latency": summarize(cs),
+                "enqueue_latency": summarize([a + b for a, b in zip(es, cs, strict=True)]),
+                "jobs_per_transaction": sent / max(1, len(es)),
+                "leak": prod.get("leak") or {},
+            }
         return {
+            **extra,
+            "throughput": throughput,
             "system": adapter_name,
             "rate": rate,
             "duration": duration,

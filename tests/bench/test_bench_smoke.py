@@ -145,3 +145,50 @@ def test_archived_results_render_from_gzip(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "cannot read" not in proc.stderr
+
+
+def test_slow_producers_through_the_harness(db_url: str) -> None:
+    """Issue 12 item 7: producers that enqueue inside transactions they hold open, plus one
+    session idle in transaction with an enqueued job that rolls back at the window's end."""
+    settings = Settings(concurrency=8, grace=10.0, stats_settle=0.3, warmup=0.2)
+    runner = Runner(Server(url=db_url), settings)
+    from bench.adapters import get_adapter
+
+    runner.prepare(get_adapter("ringq"))
+    plan = {"mode": "slow", "producers": 3, "hold": 0.2, "leak": True}
+    res = runner.offered("ringq", 150.0, 1.0, lambda _a, _b: None, plan_extra=plan)
+    assert res["enqueued"] >= 140 and res["started"] == res["enqueued"], res["enqueued"]
+    assert res["duplicates"] == 0
+    assert res["jobs_per_transaction"] > 1  # several arrivals per held transaction
+    assert res["enqueue_latency"]["n"] > 0 and res["enqueue_latency"]["p99"] is not None
+    assert res["leak"]["held_seconds"] >= 0.9  # idle in transaction for the whole window
+    assert res["throughput"] > 0
+    assert res["producer_plan"]["hold"] == 0.2
+
+    results: dict[str, Any] = {
+        "systems": ["ringq"],
+        "labels": {"ringq": "ringq"},
+        "versions": {},
+        "config": {
+            "slow_rate": 150.0,
+            "slow_duration": 1.0,
+            "slow_producers": 3,
+            "slow_holds": ["0", "1000"],
+        },
+        "slow": {"ringq": {"0": res, "1000": res}},
+    }
+    results["targets"] = report.targets(results)
+    assert any("slow producers" in t["target"] for t in results["targets"])
+    console = Console(record=True, width=200)
+    report.render(results, console)
+    assert "5. slow producers" in console.export_text()
+
+
+def test_slow_holds_argument() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPTS / "bench.py"), "--slow-holds", "0,soon", "--no-reexec"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2 and "--slow-holds" in proc.stderr, proc.stderr

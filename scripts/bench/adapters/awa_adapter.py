@@ -8,13 +8,14 @@ receipt completion batch; awa prunes its rings within seconds, so they are polle
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 
-from bench.adapters.base import Adapter, OnJob, Producer
+from bench.adapters.base import Adapter, OnJob, Producer, TxProducer
 
 QUEUE = "bench"
 
@@ -35,12 +36,34 @@ class _AwaProducer(Producer):
         await self.client.close()
 
 
+class _AwaTx(TxProducer):
+    """`AsyncClient.transaction()` + `Transaction.insert_many(...)`: awa's own transaction object
+    (the Python binding takes no external connection; the transaction also runs the caller's
+    SQL through `tx.execute`)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        tx = await self.client.transaction()
+        async with tx:
+            yield tx
+
+    async def enqueue(self, tx: Any, seqs: Sequence[int]) -> None:
+        await tx.insert_many([BenchNoop(seq=s) for s in seqs], queue=QUEUE)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
 class AwaAdapter(Adapter):
     name = "awa"
     label = "awa (Rust)"
     dist = "awa-pg"
     poll_completions = True
     hot_tables = ("ready_entries", "lease_claims", "lease_claim_closures", "receipt_completion")
+    tx_api = "async with await client.transaction() as tx: await tx.insert_many(...)"
 
     def available(self) -> str | None:
         try:
@@ -63,6 +86,11 @@ class AwaAdapter(Adapter):
         import awa
 
         return _AwaProducer(awa.AsyncClient(dsn, max_connections=2))
+
+    async def tx_producer(self, dsn: str) -> TxProducer:
+        import awa
+
+        return _AwaTx(awa.AsyncClient(dsn, max_connections=1))
 
     async def work(
         self,

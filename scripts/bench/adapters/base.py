@@ -10,8 +10,9 @@ from __future__ import annotations
 import abc
 import asyncio
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from importlib import metadata
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import psycopg
 
@@ -30,6 +31,23 @@ class Producer(abc.ABC):
         """Release connections."""
 
 
+class TxProducer(abc.ABC):
+    """A caller's own connection that enqueues inside transactions it holds open (the
+    "slow producers" scenario): `async with p.transaction() as tx: await p.enqueue(tx, seqs)`.
+    Leaving the block normally commits; an exception rolls back."""
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        """BEGIN on this producer's connection; COMMIT on a normal exit, ROLLBACK on an exception."""
+
+    @abc.abstractmethod
+    async def enqueue(self, tx: Any, seqs: Sequence[int]) -> None:
+        """Enqueue one job per seq inside `tx` (not committed here)."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release the connection."""
+
+
 class Adapter(abc.ABC):
     name: ClassVar[str]
     label: ClassVar[str]
@@ -42,6 +60,9 @@ class Adapter(abc.ABC):
     poll_completions: ClassVar[bool] = False
     # tables whose dead tuples the targets talk about (prefix match on table name)
     hot_tables: ClassVar[tuple[str, ...]] = ()
+    # the system's documented way to enqueue inside a transaction the caller controls
+    # (shown in the slow-producers table); None: the system has none
+    tx_api: ClassVar[str | None] = None
 
     def version(self) -> str:
         if self.dist is None:
@@ -61,6 +82,10 @@ class Adapter(abc.ABC):
 
     @abc.abstractmethod
     async def producer(self, dsn: str) -> Producer: ...
+
+    async def tx_producer(self, dsn: str) -> TxProducer:
+        """One connection for enqueuing inside caller-held transactions (see `tx_api`)."""
+        raise NotImplementedError(f"{self.name} has no way to enqueue in a caller's transaction")
 
     @abc.abstractmethod
     async def work(

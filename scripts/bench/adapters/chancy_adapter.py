@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from bench.adapters.base import Adapter, OnJob, Producer
+from bench.adapters.base import Adapter, OnJob, Producer, TxProducer
 
 QUEUE = "bench"
 _ON_JOB: list[OnJob] = []
@@ -47,11 +47,36 @@ class _ChancyProducer(Producer):
         await self.chancy.__aexit__(None, None, None)
 
 
+class _ChancyTx(TxProducer):
+    """`Chancy.push_many_ex(cursor, jobs)`: chancy's low-level push on a cursor of the caller's
+    connection, "to ensure your jobs are only pushed if some other operation is successful"."""
+
+    def __init__(self, chancy: Any, conn: psycopg.AsyncConnection) -> None:
+        self.chancy = chancy
+        self.conn = conn
+
+    def transaction(self) -> Any:
+        return self.conn.transaction()
+
+    async def enqueue(self, tx: Any, seqs: Sequence[int]) -> None:
+        from chancy import Job
+        from psycopg.rows import dict_row
+
+        jobs = [Job.from_func(noop, kwargs={"seq": s}, queue=QUEUE) for s in seqs]
+        async with self.conn.cursor(row_factory=dict_row) as cur:
+            await self.chancy.push_many_ex(cur, jobs)
+
+    async def close(self) -> None:
+        await self.conn.close()
+        await self.chancy.__aexit__(None, None, None)
+
+
 class ChancyAdapter(Adapter):
     name = "chancy"
     label = "chancy"
     dist = "chancy"
     hot_tables = ("chancy_jobs",)
+    tx_api = "Chancy.push_many_ex(cursor, jobs) on the caller's connection inside `conn.transaction()`"
 
     def available(self) -> str | None:
         try:
@@ -73,6 +98,14 @@ class ChancyAdapter(Adapter):
         chancy = Chancy(dsn, max_connection_pool_size=2)
         await chancy.__aenter__()
         return _ChancyProducer(chancy)
+
+    async def tx_producer(self, dsn: str) -> TxProducer:
+        from chancy import Chancy
+
+        chancy = Chancy(dsn, max_connection_pool_size=1)
+        await chancy.__aenter__()
+        conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+        return _ChancyTx(chancy, conn)
 
     async def work(
         self,

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from bench.adapters.base import Adapter, OnJob, Producer
+from bench.adapters.base import Adapter, OnJob, Producer, TxProducer
 
 ENTRYPOINT = "bench_noop"
 
@@ -33,11 +33,32 @@ class _PgqProducer(Producer):
         await self.conn.close()
 
 
+class _PgqTx(TxProducer):
+    """pgqueuer's `Queries` over the caller's connection: its statements run in whatever
+    transaction that connection has open (the psycopg driver wants an autocommit connection,
+    so the transaction is an explicit `conn.transaction()` block)."""
+
+    def __init__(self, conn: psycopg.AsyncConnection, queries: Any) -> None:
+        self.conn = conn
+        self.queries = queries
+
+    def transaction(self) -> Any:
+        return self.conn.transaction()
+
+    async def enqueue(self, tx: Any, seqs: Sequence[int]) -> None:
+        n = len(seqs)
+        await self.queries.enqueue([ENTRYPOINT] * n, [json.dumps({"seq": s}).encode() for s in seqs], [0] * n)
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
 class PgqueuerAdapter(Adapter):
     name = "pgqueuer"
     label = "pgqueuer"
     dist = "pgqueuer"
     hot_tables = ("pgqueuer",)
+    tx_api = "Queries(PsycopgDriver(conn)).enqueue(...) inside `async with conn.transaction()`"
 
     def available(self) -> str | None:
         try:
@@ -61,6 +82,10 @@ class PgqueuerAdapter(Adapter):
     async def producer(self, dsn: str) -> Producer:
         conn, queries = await self._queries(dsn)
         return _PgqProducer(conn, queries)
+
+    async def tx_producer(self, dsn: str) -> TxProducer:
+        conn, queries = await self._queries(dsn)
+        return _PgqTx(conn, queries)
 
     async def work(
         self,

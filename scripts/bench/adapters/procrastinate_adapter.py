@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from bench.adapters.base import Adapter, OnJob, Producer
+from bench.adapters.base import Adapter, OnJob, Producer, TxProducer
 
 _ON_JOB: list[OnJob] = []
 
@@ -45,11 +45,32 @@ class _ProcProducer(Producer):
         await self.app.close_async()
 
 
+class _ProcTx(TxProducer):
+    """`Task.configure(connection=conn).batch_defer_async(...)`: the INSERT runs on the
+    caller's connection, in the caller's transaction (procrastinate 3.x `configure` docs)."""
+
+    def __init__(self, app: Any, task: Any, conn: psycopg.AsyncConnection) -> None:
+        self.app = app
+        self.task = task
+        self.conn = conn
+
+    def transaction(self) -> Any:
+        return self.conn.transaction()
+
+    async def enqueue(self, tx: Any, seqs: Sequence[int]) -> None:
+        await self.task.configure(connection=self.conn).batch_defer_async(*({"seq": s} for s in seqs))
+
+    async def close(self) -> None:
+        await self.conn.close()
+        await self.app.close_async()
+
+
 class ProcrastinateAdapter(Adapter):
     name = "procrastinate"
     label = "procrastinate"
     dist = "procrastinate"
     hot_tables = ("procrastinate_jobs", "procrastinate_events")
+    tx_api = "Task.configure(connection=conn).batch_defer_async(...) inside `conn.transaction()`"
 
     def available(self) -> str | None:
         try:
@@ -67,6 +88,12 @@ class ProcrastinateAdapter(Adapter):
         app, task = _make_app(dsn, 2)
         await app.open_async()
         return _ProcProducer(app, task)
+
+    async def tx_producer(self, dsn: str) -> TxProducer:
+        app, task = _make_app(dsn, 1)
+        await app.open_async()
+        conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+        return _ProcTx(app, task, conn)
 
     async def work(
         self,

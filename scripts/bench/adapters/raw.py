@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import psycopg
 
-from bench.adapters.base import Adapter, OnJob, Producer
+from bench.adapters.base import Adapter, OnJob, Producer, TxProducer
 
 SCHEMA = """
 CREATE TABLE jobs (
@@ -42,12 +43,27 @@ class _RawProducer(Producer):
         await self.conn.close()
 
 
+class _RawTx(TxProducer):
+    def __init__(self, conn: psycopg.AsyncConnection) -> None:
+        self.conn = conn
+
+    def transaction(self) -> Any:
+        return self.conn.transaction()
+
+    async def enqueue(self, tx: Any, seqs: Sequence[int]) -> None:
+        await self.conn.execute(ENQUEUE, (list(seqs),))
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
 class RawAdapter(Adapter):
     name = "raw"
     label = "raw SQL"
     dist = None
     completion_source = "worker"
     hot_tables = ("jobs",)
+    tx_api = "the same INSERT inside the caller's transaction"
 
     def version(self) -> str:
         return "baseline"
@@ -58,6 +74,9 @@ class RawAdapter(Adapter):
 
     async def producer(self, dsn: str) -> Producer:
         return _RawProducer(await psycopg.AsyncConnection.connect(dsn, autocommit=True))
+
+    async def tx_producer(self, dsn: str) -> TxProducer:
+        return _RawTx(await psycopg.AsyncConnection.connect(dsn, autocommit=True))
 
     async def work(
         self,

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import psycopg
 
-from bench.adapters.base import Adapter, OnJob, Producer
+from bench.adapters.base import Adapter, OnJob, Producer, TxProducer
 
 SCHEMA = "ringq"
 TASK = "bench_noop"
@@ -32,6 +32,24 @@ class _RingqProducer(Producer):
         await self.queue.close()
 
 
+class _RingqTx(TxProducer):
+    def __init__(self, queue: Any, conn: psycopg.AsyncConnection) -> None:
+        self.queue = queue
+        self.conn = conn
+
+    def transaction(self) -> Any:
+        return self.conn.transaction()
+
+    async def enqueue(self, tx: Any, seqs: Sequence[int]) -> None:
+        from ringq.types import Job
+
+        await self.queue.enqueue_many([Job(TASK, {"seq": s}, queue=QUEUE) for s in seqs], conn=self.conn)
+
+    async def close(self) -> None:
+        await self.conn.close()
+        await self.queue.close()
+
+
 class RingqAdapter(Adapter):
     name = "ringq"
     label = "ringq"
@@ -40,6 +58,7 @@ class RingqAdapter(Adapter):
     # is reported with "all tables"
     hot_tables = ("ready", "claims", "closures", "done", "heartbeats")
     worker_options: ClassVar[dict[str, Any]] = {}
+    tx_api = "AsyncQueue.enqueue_many(jobs, conn=aconn) (ADR 0011: staged, sequenced at commit)"
 
     def available(self) -> str | None:
         try:
@@ -60,6 +79,12 @@ class RingqAdapter(Adapter):
         from ringq.aclient import AsyncQueue
 
         return _RingqProducer(AsyncQueue(dsn, schema=SCHEMA, pool_size=1))
+
+    async def tx_producer(self, dsn: str) -> TxProducer:
+        from ringq.aclient import AsyncQueue
+
+        conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+        return _RingqTx(AsyncQueue(dsn, schema=SCHEMA, pool_size=1), conn)
 
     async def work(
         self,

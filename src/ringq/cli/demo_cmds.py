@@ -79,6 +79,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         steps = select(args.steps)
     except InvalidInput as exc:
         raise CliError(str(exc)) from exc
+    if args.exhaustive:
+        from ringq_proof.exhaustive.verify_step import exhaustive_step
+
+        steps = [*(steps if args.steps else []), exhaustive_step(args.exhaustive)]
     ctx = VerifyContext(database_url_option=args.database_url)
     results = []
     for s in steps:
@@ -120,5 +124,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--steps", type=lambda s: [x for x in s.split(",") if x], default=None, help="comma-separated"
     )
     p.add_argument("--list", action="store_true", help="list the registered steps")
+    p.add_argument(
+        "--exhaustive",
+        metavar="CFG",
+        default=None,
+        help="replay every transition of CFG's model graph on the database (e.g. SegmentedStorage_dlq)",
+    )
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(func=cmd_verify)

@@ -222,12 +222,18 @@ class Explorer:
                 return False
         return True
 
-    def action_ok(self, sdict: dict[str, Any], t: State, label: str) -> bool:
-        """Check action properties on the step to t (raise Violation without a trace prefix:
-        the caller completes it); False if an ACTION_CONSTRAINT excludes the step."""
-        m = self.m
+    def in_actions(self, sdict: dict[str, Any], t: State) -> bool:
+        """Does the step to t satisfy every ACTION_CONSTRAINT (TLC's isInActions)?"""
         ca = Ctx(sdict, self.sdict(t))
-        for name, f, env in m.action_props:
+        return all(self._holds(f, ca, {}, "ACTION_CONSTRAINT") for _, f in self.m.action_constraints)
+
+    def step_props(self, sdict: dict[str, Any], t: State, label: str) -> None:
+        """Check the action properties on the step to t; raise Violation (with only t as the
+        trace: the caller adds the prefix)."""
+        if not self.m.action_props:
+            return
+        ca = Ctx(sdict, self.sdict(t))
+        for name, f, env in self.m.action_props:
             if not self._holds(f, ca, env, f"action property {name}"):
                 raise Violation(
                     "action_property_violated",
@@ -235,7 +241,13 @@ class Explorer:
                     [TraceStep(self.render_state(t), label or "Next")],
                     f"Action property {name} is violated",
                 )
-        return all(self._holds(f, ca, {}, "ACTION_CONSTRAINT") for _, f in m.action_constraints)
+
+    def _step_props(self, sdict: dict[str, Any], t: State, label: str, si: int) -> None:
+        try:
+            self.step_props(sdict, t, label)
+        except Violation as v:
+            v.trace[:0] = self.trace_to(si)
+            raise
 
     def check_state(self, st: State, c: Ctx) -> tuple[str, str] | None:
         par = self.step_parent
@@ -293,6 +305,12 @@ class Explorer:
 
     # ------------------------------------------------------------ BFS
 
+    def _init_trace(self, idx: int, st: State) -> list[TraceStep]:
+        """The trace to an initial state: kept (idx >= 0) or outside the CONSTRAINTs."""
+        if idx >= 0:
+            return self.trace_to(idx)
+        return [TraceStep(self.render_state(st), "Initial predicate")]
+
     def explore_initial(self, max_states: int | None) -> tuple[list[tuple[int, State]], str | None]:
         """Level 1: the initial states (counted, constrained, checked). Raises Violation."""
         m = self.m
@@ -300,34 +318,44 @@ class Explorer:
         g = self.graph
         keep = self.keep_graph
         frontier: list[tuple[int, State]] = []
+        self.step_parent = None
         for _label, st in self.initial_states():
+            # TLC's order (ModelChecker.DoInitFunctor): a state outside the CONSTRAINTs is not
+            # kept, but it is checked like a new one: invariants, then the properties' initial
+            # predicates
             self.generated += 1
             c0 = Ctx(self.sdict(st), None, {})
-            if not self.in_model(st, c0):
-                continue
-            k = self.key(st)
-            if k in seen:
-                continue
-            idx = self.add(k, -1)
+            idx = -1
+            if self.in_model(st, c0):
+                k = self.key(st)
+                if k in seen:
+                    continue
+                idx = self.add(k, -1)
+                if keep:
+                    g.index[k] = idx
+                    g.init.append(idx)
+                    g.states.append(st)
+                    g.succ.append(set())
+                    g.parent.append(-1)
+
+            bad = self.check_state(st, c0)
+            if bad is not None:
+                raise Violation(
+                    bad[0],
+                    bad[1],
+                    self._init_trace(idx, st),
+                    f"Invariant {bad[1]} is violated by the initial state",
+                )
             for name, f, env in m.init_props:
                 if not self._holds(f, c0, env, f"property {name}"):
                     raise Violation(
                         "property_violated",
                         name,
-                        self.trace_to(idx),
+                        self._init_trace(idx, st),
                         f"Property {name} is violated by the initial state",
                     )
-            bad = self.check_state(st, c0)
-            if keep:
-                g.index[k] = idx
-                g.init.append(idx)
-                g.states.append(st)
-                g.succ.append(set())
-                g.parent.append(-1)
-            if bad is not None:
-                raise Violation(
-                    bad[0], bad[1], self.trace_to(idx), f"Invariant {bad[1]} is violated by the initial state"
-                )
+            if idx < 0:
+                continue
             frontier.append((idx, st))
             if max_states is not None and len(seen) >= max_states:
                 self.queue_len = len(frontier)
@@ -358,6 +386,7 @@ class Explorer:
         del init_frontier
         check_dl = m.check_deadlock
         has_aprops = bool(m.action_props) or bool(m.action_constraints)
+        has_aconstr = bool(m.action_constraints)
         constraints = bool(m.constraints)
         key = self._keyf
         if key == self._key_plain:
@@ -377,38 +406,46 @@ class Explorer:
                         raise Violation("deadlock", None, self.trace_to(si), "Deadlock reached")
                     sdict = self.sdict(st) if has_aprops else None
                     for label, t in succs:
+                        # TLC's order (ModelChecker.doNext): in the model (CONSTRAINTs and
+                        # ACTION_CONSTRAINTs)? then seen? A state that is not seen, kept or
+                        # not, has its invariants checked; every step its action properties
                         self.generated += 1
-                        if sdict is not None:
-                            try:
-                                if not self.action_ok(sdict, t, label):
-                                    continue
-                            except Violation as v:
-                                v.trace[:0] = self.trace_to(si)
-                                raise
                         c: Ctx | None = None
-                        if constraints:
+                        in_model = True
+                        if sdict is not None and has_aconstr:
+                            in_model = self.in_actions(sdict, t)
+                        if in_model and constraints:
                             c = Ctx(self.sdict(t), None, {})
-                            if not self.in_model(t, c):
+                            in_model = self.in_model(t, c)
+                        ti = -1
+                        if in_model:
+                            kt = key(t)
+                            if kt in seen:
+                                if keep:
+                                    g.succ[si].add(g.index[kt])
+                                if sdict is not None:
+                                    self._step_props(sdict, t, label, si)
                                 continue
-                        kt = key(t)
-                        if kt in seen:
+                            ti = add(kt, si)
                             if keep:
-                                g.succ[si].add(g.index[kt])
-                            continue
-                        ti = add(kt, si)
-                        if keep:
-                            g.index[kt] = ti
-                            g.states.append(t)
-                            g.succ.append(set())
-                            g.parent.append(si)
-                            g.succ[si].add(ti)
+                                g.index[kt] = ti
+                                g.states.append(t)
+                                g.succ.append(set())
+                                g.parent.append(si)
+                                g.succ[si].add(ti)
                         if c is None:
                             c = Ctx(self.sdict(t), None, {})
                         bad = check_state(t, c)
                         if bad is not None:
-                            raise Violation(
-                                bad[0], bad[1], self.trace_to(ti), f"Invariant {bad[1]} is violated"
-                            )
+                            if ti >= 0:
+                                tr = self.trace_to(ti)
+                            else:
+                                tr = [*self.trace_to(si), TraceStep(self.render_state(t), label or "Next")]
+                            raise Violation(bad[0], bad[1], tr, f"Invariant {bad[1]} is violated")
+                        if sdict is not None:
+                            self._step_props(sdict, t, label, si)
+                        if ti < 0:
+                            continue
                         nxt.append((ti, t))
                         if max_states is not None and len(seen) >= max_states:
                             self.queue_len = level_len - idx_in_level - 1 + len(nxt)

@@ -31,6 +31,7 @@ from typing import Any
 from tlacheck.builtin.checker import Explorer, Progress, State, Violation
 from tlacheck.builtin.runtime import Ctx
 from tlacheck.builtin.values import EvalError
+from tlacheck.result import TraceStep
 
 # below this many states per worker a level is not worth rebalancing
 _REBALANCE_MIN = 64
@@ -94,6 +95,7 @@ class _Worker:
         key = ex._keyf
         check_dl = m.check_deadlock
         has_aprops = bool(m.action_props) or bool(m.action_constraints)
+        has_aconstr = bool(m.action_constraints)
         constraints = bool(m.constraints)
         gen = array("i")
         cpos = array("i")
@@ -111,37 +113,48 @@ class _Worker:
                     stop = ("deadlock",)
                 sdict = ex.sdict(st) if has_aprops else None
                 for label, t in succs:
+                    # TLC's order, as in Explorer.run: in the model? seen? invariants of a
+                    # state not seen (kept or not), then the action properties of every step
                     n += 1
+                    c: Ctx | None = None
+                    in_model = True
+                    if sdict is not None and has_aconstr:
+                        in_model = ex.in_actions(sdict, t)
+                    if in_model and constraints:
+                        c = Ctx(ex.sdict(t), None, {})
+                        in_model = ex.in_model(t, c)
+                    if in_model:
+                        kt = key(t)
+                        if kt not in known:
+                            known.add(kt)
+                            ci = len(cfp)
+                            cands.append(t)
+                            cpos.append(pos)
+                            cord.append(n)
+                            cfp.append(kt)
+                            if c is None:
+                                c = Ctx(ex.sdict(t), None, {})
+                            try:
+                                bad = ex.check_state(t, c)
+                            except Exception as e:  # matters only if the state turns out to be new
+                                flags[ci] = ("error", _portable(e))
+                                bad = None
+                            if bad is not None:
+                                flags[ci] = ("inv", bad[0], bad[1])
+                    else:
+                        if c is None:
+                            c = Ctx(ex.sdict(t), None, {})
+                        bad = ex.check_state(t, c)  # never kept: checked every time, like TLC
+                        if bad is not None:
+                            tail = [TraceStep(ex.render_state(t), label or "Next")]
+                            stop = ("violation", bad[0], bad[1], tail, f"Invariant {bad[1]} is violated")
+                            break
                     if sdict is not None:
                         try:
-                            if not ex.action_ok(sdict, t, label):
-                                continue
+                            ex.step_props(sdict, t, label)
                         except Violation as v:
                             stop = ("violation", v.outcome, v.name, v.trace, v.message)
                             break
-                    c: Ctx | None = None
-                    if constraints:
-                        c = Ctx(ex.sdict(t), None, {})
-                        if not ex.in_model(t, c):
-                            continue
-                    kt = key(t)
-                    if kt in known:
-                        continue
-                    known.add(kt)
-                    ci = len(cfp)
-                    cands.append(t)
-                    cpos.append(pos)
-                    cord.append(n)
-                    cfp.append(kt)
-                    if c is None:
-                        c = Ctx(ex.sdict(t), None, {})
-                    try:
-                        bad = ex.check_state(t, c)
-                    except Exception as e:  # raised only if the state turns out to be new
-                        flags[ci] = ("error", _portable(e))
-                        continue
-                    if bad is not None:
-                        flags[ci] = ("inv", bad[0], bad[1])
             except Exception as e:
                 stop = ("error", _portable(e))
             gen.append(n)

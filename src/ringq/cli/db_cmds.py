@@ -10,7 +10,10 @@ import argparse
 import os
 from typing import Any
 
-from ringq.cli.db import EMBEDDED_DATA_DIR
+import psycopg
+
+from ringq.cli.db import EMBEDDED_DATA_DIR, first_line
+from ringq.cli.failure import CliError
 from ringq.cli.render import console, err_console
 from ringq.client import public_location
 from ringq.embedded import ENV_URL, project_server, running, stop_project_server
@@ -51,6 +54,12 @@ def cmd_url(args: argparse.Namespace) -> int:
     project's running server (started detached when there is none: a URL must stay valid)."""
     explicit = args.database_url or os.environ.get(ENV_URL)
     if explicit:
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            conninfo_to_dict(explicit)
+        except psycopg.Error as exc:
+            raise CliError(f"invalid database URL: {first_line(exc)}", 2) from exc
         print(explicit)
         return 0
     found = running(EMBEDDED_DATA_DIR)
@@ -72,11 +81,22 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     )
     sub = db.add_subparsers(dest="db_command", metavar="ACTION", parser_class=type(db))
     sub.required = True
-    for name, func, text in (
-        ("start", cmd_start, "start it in the background (kept running until `ringq db stop`)"),
-        ("stop", cmd_stop, "stop it"),
-        ("status", cmd_status, "is it running, where, and who owns it (exit 3: not running)"),
-        ("url", cmd_url, "print the database URL ringq commands here use"),
+    # No --schema here (a server has many); --database-url only where it means something.
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging"
+    )
+    url_option = argparse.ArgumentParser(add_help=False)
+    url_option.add_argument(
+        "--database-url",
+        default=argparse.SUPPRESS,
+        help="print this URL (checked) instead; so does $RINGQ_DATABASE_URL",
+    )
+    for name, func, text, parents in (
+        ("start", cmd_start, "start it in the background (kept running until `ringq db stop`)", [verbose]),
+        ("stop", cmd_stop, "stop it", [verbose]),
+        ("status", cmd_status, "is it running, where, and who owns it (exit 3: not running)", [verbose]),
+        ("url", cmd_url, "print the database URL ringq commands here use", [verbose, url_option]),
     ):
-        p = sub.add_parser(name, parents=[common], help=text, description=text)
+        p = sub.add_parser(name, parents=parents, help=text, description=text)
         p.set_defaults(func=func)

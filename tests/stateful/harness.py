@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from ringq.admin import cancel_call, dlq_retry_call
+from ringq.admin import cancel_call, dlq_purge_call, dlq_retry_call
 from ringq.backoff import Backoff
 from ringq.client import (
     claim_call,
@@ -41,11 +42,19 @@ from ringq_proof.execlog import ExecLog
 
 LEASE = 30.0
 MAX_ATTEMPTS = 2
+MAX_ATTEMPTS_HIGH = 4  # some jobs get more attempts (drawn per batch): backoff at attempt >= 3
 RETRY_DELAY = 5.0
 QUEUE = "q"
+QUEUES = ("q", "r")  # several queues (lanes = queue x priority)
 LOCK_TIMEOUT_MS = 200
-# Rescue re-enqueues at once (as the spec's Rescue does); fail retries after RETRY_DELAY.
-BACKOFF = Backoff(base=0.0, factor=1.0, cap=0.0, jitter=0.0)
+# Every harness connection waits at most this long for a lock: an in-flight step (a transaction
+# left open across other steps) may hold what a later step needs; that step then fails with
+# MaintenanceBusy (55P03) instead of hanging the single-threaded machine.
+SESSION_LOCK_TIMEOUT_MS = 300
+# Rescue re-enqueues at once (as the spec's Rescue does); fail retries after RETRY_DELAY, or by
+# backoff (`Fail(backoff=True)`). The factor is huge so that attempt 3 would overflow a formula
+# that does not saturate (issue 13): base 0 keeps every delay 0.
+BACKOFF = Backoff(base=0.0, factor=1e300, cap=0.0, jitter=0.0)
 
 
 class Crash(enum.StrEnum):
@@ -64,6 +73,20 @@ class OpenEnqueue:
 
     conn: psycopg.Connection
     jobs: list[tuple[int, int, int]] = field(default_factory=list)  # (job_id, batch, index)
+
+
+@dataclass
+class InFlight:
+    """A step whose transaction began (its clock read) and is still open across other steps
+    (`conn` set), or whose clock was read but whose transaction has not started (`conn` None:
+    the call is sent at `end`, e.g. a claim that stalled before the pool handed it a connection)."""
+
+    kind: str  # claim | complete | fail | rescue
+    who: str
+    call: Call[Any]
+    conn: psycopg.Connection | None = None
+    result: Any = None
+    key: tuple[int, int] | None = None
 
 
 @dataclass
@@ -103,15 +126,24 @@ class Harness:
         self.pending_prune: dict[str, bool] = {}  # slow leader: ring -> guard passed
         self.jobs: list[int] = []  # acknowledged job ids, in order
         self.open_enqueues: dict[str, OpenEnqueue] = {}  # producer -> its open transaction
+        self.inflight: dict[str, InFlight] = {}  # "kind:who" -> the open step
+        self.rescue_dlq_logged: set[tuple[int, int]] = set()
 
     # -- plumbing ---------------------------------------------------------------------------
 
     def _connect(self, name: str) -> psycopg.Connection:
         return psycopg.connect(
-            self.url, autocommit=True, application_name=f"ringq-stateful-{self.schema}-{name}"
+            self.url,
+            autocommit=True,
+            application_name=f"ringq-stateful-{self.schema}-{name}",
+            options=f"-c lock_timeout={SESSION_LOCK_TIMEOUT_MS}",
         )
 
     def close(self) -> None:
+        for f in self.inflight.values():
+            if f.conn is not None:
+                with contextlib.suppress(Exception):
+                    f.conn.close()
         for o in self.open_enqueues.values():
             with contextlib.suppress(Exception):
                 o.conn.close()
@@ -175,16 +207,37 @@ class Harness:
             w.executed.clear()
 
     def restart(self, who: str) -> None:
-        """The worker process dies and comes back: connection and memory gone (attempts stay open)."""
+        """The worker process dies and comes back: connection and memory gone (attempts stay open),
+        and so are its in-flight transactions (killed) and stalled calls."""
+        for name in [n for n, f in self.inflight.items() if f.who == who]:
+            self.end(name, "kill")
         self._reconnect(who)
 
     # -- workload ---------------------------------------------------------------------------
 
-    def enqueue(self, n: int, priority: int, delay: float | None, crash: Crash) -> list[int]:
+    def enqueue(
+        self,
+        n: int,
+        priority: int,
+        delay: float | None,
+        crash: Crash,
+        *,
+        queue: str = QUEUE,
+        key: str | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> list[int]:
         self.batches += 1
         b = self.batches
         jobs = [
-            Job("t", {"b": b, "i": i}, queue=QUEUE, priority=priority, delay=delay, max_attempts=MAX_ATTEMPTS)
+            Job(
+                "t",
+                {"b": b, "i": i},
+                queue=queue,
+                priority=priority,
+                delay=delay,
+                max_attempts=max_attempts,
+                dedup_key=key,
+            )
             for i in range(n)
         ]
         now = self.clock.now()
@@ -208,11 +261,14 @@ class Harness:
                 self.log.add("enqueue_attempt", detail={"b": b, "n": n})
                 raise
         for i, j in enumerate(ids):
-            self.log.add("enqueue", job_id=j, detail={"b": b, "i": i})
-        self.jobs += ids
+            if j not in self.jobs:  # a dedup key names a live job: absorbed, not a new job
+                self.log.add("enqueue", job_id=j, detail={"b": b, "i": i})
+                self.jobs.append(j)
         return ids
 
-    def enqueue_begin(self, producer: str, n: int, priority: int) -> list[int]:
+    def enqueue_begin(
+        self, producer: str, n: int, priority: int, isolation: str = "read committed"
+    ) -> list[int]:
         """One more enqueue statement in `producer`'s transaction (opened if none is): the jobs are
         staged, invisible to everyone, until `enqueue_end` commits it (TLA+ EnqueueBegin)."""
         self.batches += 1
@@ -231,8 +287,17 @@ class Harness:
                 options=f"-c lock_timeout={LOCK_TIMEOUT_MS * 10}",
             )
             o = self.open_enqueues[producer] = OpenEnqueue(conn)
+            # the caller's transaction at its own isolation level (ringq needs READ COMMITTED)
+            conn.execute(sql.SQL("SET TRANSACTION ISOLATION LEVEL {}").format(sql.SQL(isolation.upper())))
         call = enqueue_call(self.schema, self.clock.now(), jobs, 1_000_000, staged=True)
-        ids: list[int] = call.parse(self._exec(o.conn, call.query, call.params))
+        try:
+            ids: list[int] = call.parse(self._exec(o.conn, call.query, call.params))
+        except Exception:
+            # refused (RQ005) or busy: the caller's transaction is aborted, with every job in it
+            self.open_enqueues.pop(producer, None)
+            with contextlib.suppress(Exception):
+                o.conn.close()
+            raise
         o.jobs += [(j, b, i) for i, j in enumerate(ids)]
         return ids
 
@@ -243,7 +308,11 @@ class Harness:
         if o is None:
             return []
         if how == "commit":
-            o.conn.commit()
+            try:
+                o.conn.commit()  # the deferred trigger sequences the staged jobs now
+            except psycopg.Error:
+                o.conn.close()
+                return []  # the commit failed: aborted, none of its jobs may ever run
             o.conn.close()
             for j, b, i in o.jobs:
                 self.log.add("enqueue", job_id=j, detail={"b": b, "i": i})
@@ -268,7 +337,7 @@ class Harness:
 
     def claim(self, who: str, limit: int, crash: Crash) -> list[ClaimedJob]:
         w = self.workers[who]
-        call = claim_call(self.schema, self.clock.now(), who, [QUEUE], limit, LEASE)
+        call = claim_call(self.schema, self.clock.now(), who, None, limit, LEASE)
         got: list[ClaimedJob] = self.run(who, call, crash)
         if "advance_after_commit" in self.flags and got and crash is not Crash.AFTER_COMMIT:
             # MUTANT cursor_after_commit: the post-commit step, lost when the worker dies first
@@ -292,13 +361,33 @@ class Harness:
         )
         w.executed.add(key)
 
-    def complete(self, who: str, key: tuple[int, int], crash: Crash) -> RingqError | None:
+    def complete_call(self, key: tuple[int, int], dup: bool = False) -> Call[list[RingqError | None]]:
+        job_id, lease = key
+        result = {"job": job_id, "lease": lease}
+        items = [Completion(job_id, lease, result)]
+        if dup:  # the same attempt twice in one batch (another result): only the first may count
+            items.append(Completion(job_id, lease, {"job": job_id, "lease": lease, "dup": True}))
+        return complete_call(self.schema, self.clock.now(), items, 1_000_000)
+
+    def complete(
+        self, who: str, key: tuple[int, int], crash: Crash, *, dup: bool = False
+    ) -> RingqError | None:
+        job_id, lease = key
+        self.log.add("complete_sent", job_id=job_id, run_lease=lease, worker=who)
+        outcomes = self.run(who, self.complete_call(key, dup), crash)
+        return self.completed(who, key, outcomes, crash)
+
+    def completed(
+        self, who: str, key: tuple[int, int], outcomes: list[RingqError | None], crash: Crash = Crash.NONE
+    ) -> RingqError | None:
+        """Bookkeeping after a complete call committed with these per-item outcomes."""
         w = self.workers[who]
         job_id, lease = key
         result = {"job": job_id, "lease": lease}
-        call = complete_call(self.schema, self.clock.now(), [Completion(job_id, lease, result)], 1_000_000)
-        self.log.add("complete_sent", job_id=job_id, run_lease=lease, worker=who)
-        [outcome] = self.run(who, call, crash)
+        outcome, extra = outcomes[0], outcomes[1:]
+        for dup in extra:
+            if dup is None:  # both items answered 'completed': two terminal rows were written
+                self.log.add("complete", job_id=job_id, run_lease=lease, worker=who, detail=result)
         if outcome is None:
             self.results[key] = result
             self.completed_at.setdefault(job_id, lease)
@@ -317,12 +406,23 @@ class Harness:
             w.executed.discard(key)
         return outcome
 
-    def fail(self, who: str, key: tuple[int, int], dead_letter: bool, crash: Crash) -> str | RingqError:
+    def fail_call(self, key: tuple[int, int], dead_letter: bool, backoff: bool = False) -> Call[Any]:
+        job_id, lease = key
+        delay = None if backoff else RETRY_DELAY
+        item = Failure(job_id, lease, "boom", retry_delay=delay, dead_letter=dead_letter)
+        return fail_call(self.schema, self.clock.now(), [item], BACKOFF)
+
+    def fail(
+        self, who: str, key: tuple[int, int], dead_letter: bool, crash: Crash, *, backoff: bool = False
+    ) -> str | RingqError:
+        [outcome] = self.run(who, self.fail_call(key, dead_letter, backoff), crash)
+        return self.failed(who, key, outcome, crash)
+
+    def failed(
+        self, who: str, key: tuple[int, int], outcome: str | RingqError, crash: Crash = Crash.NONE
+    ) -> str | RingqError:
         w = self.workers[who]
         job_id, lease = key
-        item = Failure(job_id, lease, "boom", retry_delay=RETRY_DELAY, dead_letter=dead_letter)
-        call = fail_call(self.schema, self.clock.now(), [item], BACKOFF)
-        [outcome] = self.run(who, call, crash)
         if outcome == "dlq":
             self.log.add("dlq", job_id=job_id, run_lease=lease, worker=who)
         elif outcome == "retried":
@@ -350,6 +450,51 @@ class Harness:
         self.log.add("cancel", job_id=job_id, detail=out)
         return out
 
+    def cancel_race(self, job_id: int) -> list[Any]:
+        """Two cancels of one job from two connections at the same instant (threads): each slot
+        holds the outcome or the exception."""
+        conns = [self.maint, self._connect("maintenance-2")]
+        barrier = threading.Barrier(2)
+        out: list[Any] = [None, None]
+        call = cancel_call(self.schema, self.clock.now(), job_id)
+
+        def run(i: int) -> None:
+            barrier.wait()
+            try:
+                out[i] = call.parse(self._exec(conns[i], call.query, call.params))
+            except Exception as exc:
+                out[i] = exc
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        conns[1].close()
+        for o in out:
+            if isinstance(o, str):
+                self.log.add("cancel", job_id=job_id, detail=o)
+        return out
+
+    def dedup_shared(self) -> list[tuple[Any, ...]]:
+        """(queue, key, jobs) for every dedup key that two live jobs carry (none may)."""
+        return self.q(
+            """WITH live AS (
+                   SELECT r.queue, r.dedup_key, r.job_id FROM {s}.ready r
+                   JOIN {s}.lanes l ON l.lane_id = r.lane_id
+                   WHERE r.lane_seq >= l.claim_seq
+                     AND NOT EXISTS (SELECT 1 FROM {s}.cancels k WHERE k.job_id = r.job_id)
+                   UNION SELECT d.queue, d.dedup_key, d.job_id FROM {s}.deferred d
+                   UNION SELECT r.queue, r.dedup_key, r.job_id FROM {s}.claims c
+                   JOIN {s}.ready r ON r.slot = c.ready_slot AND r.lane_id = c.lane_id
+                    AND r.lane_seq = c.lane_seq
+                   WHERE NOT EXISTS (SELECT 1 FROM {s}.closures x WHERE x.job_id = c.job_id
+                                     AND x.run_lease = c.run_lease AND x.slot = c.slot))
+               SELECT queue, dedup_key, array_agg(DISTINCT job_id) FROM live
+               WHERE dedup_key IS NOT NULL GROUP BY queue, dedup_key
+               HAVING count(DISTINCT job_id) > 1"""
+        )
+
     def dlq_retry(self, job_id: int, crash: Crash) -> int:
         n: int = self.run("maintenance", dlq_retry_call(self.schema, self.clock.now(), [job_id], None), crash)
         if n:
@@ -361,12 +506,76 @@ class Harness:
         return n
 
     def rescue(self, crash: Crash) -> int:
-        before = {r[0] for r in self.q("SELECT job_id FROM {s}.dlq")}
         n: int = self.run("maintenance", rescue_call(self.schema, self.clock.now(), BACKOFF), crash)
-        for (j,) in self.q("SELECT job_id FROM {s}.dlq"):
-            if j not in before:
-                self.log.add("dlq", job_id=j, detail="rescue")
+        self.rescued()
         return n
+
+    def rescued(self) -> None:
+        """Log the dead-lettering of every attempt a committed rescue sent to the DLQ."""
+        rows = self.q(
+            """SELECT d.job_id, d.run_lease FROM {s}.done d JOIN {s}.closures x
+                 ON x.job_id = d.job_id AND x.run_lease = d.run_lease AND x.outcome = 'rescued'
+               WHERE d.outcome = 'dlq'"""
+        )
+        for j, lease in rows:
+            if (j, lease) not in self.rescue_dlq_logged:
+                self.rescue_dlq_logged.add((j, lease))
+                self.log.add("dlq", job_id=j, detail="rescue")
+
+    def dlq_purge(self, job_id: int) -> int:
+        n: int = self.run("maintenance", dlq_purge_call(self.schema, [job_id], None))
+        if n:
+            self.log.add("dlq_purge", job_id=job_id)
+        return n
+
+    # -- in-flight steps: begin (clock read, transaction open), other steps, then end --------
+
+    def begin(
+        self, kind: str, who: str, call: Call[Any], *, key: tuple[int, int] | None, open_tx: bool
+    ) -> bool:
+        """Start step `kind` of `who`; False when it failed at once (nothing in flight)."""
+        name = f"{kind}:{who}"
+        if name in self.inflight:
+            return False
+        f = InFlight(kind, who, call, key=key)
+        if open_tx:
+            conn = self._connect(f"inflight-{kind}-{who}")
+            conn.execute("BEGIN")
+            try:
+                f.result = call.parse(self._exec(conn, call.query, call.params))
+            except (RingqError, psycopg.Error):
+                conn.close()
+                raise
+            f.conn = conn
+        self.inflight[name] = f
+        return True
+
+    def end(self, name: str, how: str) -> InFlight | None:
+        """End an in-flight step: 'commit' (a stalled call is sent now), 'rollback' or 'kill'.
+        Returns it when it committed (its result set), else None."""
+        f = self.inflight.pop(name, None)
+        if f is None:
+            return None
+        if f.conn is None:  # stalled before its transaction: sent now, or never
+            if how != "commit":
+                return None
+            conn = self.maint if f.who == "maintenance" else self.workers[f.who].conn
+            f.result = f.call.parse(self._exec(conn, f.call.query, f.call.params))
+            return f
+        if how == "kill":
+            self._kill(f.conn)
+            return None
+        try:
+            if how == "commit":
+                f.conn.commit()
+                return f
+            f.conn.rollback()
+            return None
+        except psycopg.Error:
+            return None
+        finally:
+            with contextlib.suppress(Exception):
+                f.conn.close()
 
     def rotate(self, ring: str, crash: Crash) -> int:
         n: int = self.run("maintenance", rotate_call(self.schema, ring, LOCK_TIMEOUT_MS), crash)

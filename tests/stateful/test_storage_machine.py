@@ -21,18 +21,22 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from ringq.admin import JobAlreadyTerminal
+from ringq.client import claim_call
 from ringq.embedded import database_url
-from ringq.errors import AttemptClosed, JobNotFound, MaintenanceBusy, PruneBlocked, RingqError
+from ringq.errors import AttemptClosed, InvalidInput, JobNotFound, MaintenanceBusy, PruneBlocked, RingqError
 from ringq.invariants import InvariantViolation, run_checks
+from ringq.maintenance import rescue_call
+from ringq.sqlfiles import Call
 from ringq_proof import mutants
 from ringq_proof.execlog import check_log
 
-from .harness import MAX_ATTEMPTS, Crash, Crashed, Harness
+from .harness import BACKOFF, LEASE, MAX_ATTEMPTS, MAX_ATTEMPTS_HIGH, QUEUES, Crash, Crashed, Harness
 from .profiles import chosen
 
 pytestmark = pytest.mark.stateful
@@ -49,15 +53,20 @@ class Enqueue:
     priority: int = 0
     delay: float | None = None
     crash: str = NONE
+    queue: str = "q"
+    key: str | None = None  # dedup key (every job of the batch)
+    max_attempts: int = MAX_ATTEMPTS
 
 
 @dataclass(frozen=True)
 class EnqueueBegin:
-    """An enqueue statement in `producer`'s own transaction, which stays open across later steps."""
+    """An enqueue statement in `producer`'s own transaction, which stays open across later steps.
+    `isolation`: the caller's transaction level (ringq refuses all but READ COMMITTED, RQ005)."""
 
     producer: str
     n: int = 1
     priority: int = 0
+    isolation: str = "read committed"
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ class Execute:
 class Complete:
     pick: int = 0
     crash: str = NONE
+    dup: bool = False  # the same attempt twice in one complete_many batch
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,40 @@ class Fail:
     pick: int = 0
     dead_letter: bool = False
     crash: str = NONE
+    backoff: bool = False  # retry delay by the (huge-factor) backoff instead of RETRY_DELAY
+
+
+@dataclass(frozen=True)
+class Begin:
+    """An in-flight step: `kind` (claim | complete | fail | rescue) reads its clock now and, unless
+    `stalled`, runs its statement in a transaction that stays open across later steps (`stalled`:
+    the call waits before its transaction, e.g. for a pooled connection, and is sent at End)."""
+
+    kind: str
+    who: str = "w1"  # the worker (claim), or ignored: complete/fail take `pick`, rescue maintenance
+    pick: int = 0
+    stalled: bool = False
+
+
+@dataclass(frozen=True)
+class End:
+    """The in-flight step `kind` of `who` commits, rolls back or is killed."""
+
+    kind: str
+    who: str = "w1"
+    how: str = "commit"
+
+
+@dataclass(frozen=True)
+class DlqPurge:
+    job: int
+
+
+@dataclass(frozen=True)
+class CancelRace:
+    """Two cancels of one job at the same instant, from two connections (threads)."""
+
+    job: int
 
 
 @dataclass(frozen=True)
@@ -176,6 +220,10 @@ Action = (
     | Prune
     | SlowPruneCheck
     | SlowPruneAct
+    | Begin
+    | End
+    | DlqPurge
+    | CancelRace
 )
 
 who = st.sampled_from(WORKERS)
@@ -191,14 +239,28 @@ ENQUEUE = st.builds(
     priority=st.sampled_from([0, 1]),
     delay=st.sampled_from([None, None, 10.0]),
     crash=crash_pre,
+    queue=st.sampled_from(list(QUEUES)),
+    key=st.sampled_from([None, None, "K"]),
+    max_attempts=st.sampled_from([MAX_ATTEMPTS, MAX_ATTEMPTS, MAX_ATTEMPTS_HIGH]),
 )
 CLAIM = st.builds(Claim, who=who, limit=st.integers(1, 3), crash=crash_any)
-COMPLETE = st.builds(Complete, pick=pick, crash=crash_any)
+COMPLETE = st.builds(Complete, pick=pick, crash=crash_any, dup=st.sampled_from([False, False, True]))
+INFLIGHT_KINDS = st.sampled_from(["claim", "claim", "complete", "fail", "rescue"])
 BUILDERS: dict[str, st.SearchStrategy[Any]] = {
     "enqueue": ENQUEUE,
     "enqueue_begin": st.builds(
-        EnqueueBegin, producer=producer, n=st.integers(1, 2), priority=st.sampled_from([0, 1])
+        EnqueueBegin,
+        producer=producer,
+        n=st.integers(1, 2),
+        priority=st.sampled_from([0, 1]),
+        isolation=st.sampled_from(["read committed"] * 4 + ["repeatable read", "serializable"]),
     ),
+    "begin": st.builds(Begin, kind=INFLIGHT_KINDS, who=who, pick=pick, stalled=st.booleans()),
+    "end": st.builds(
+        End, kind=INFLIGHT_KINDS, who=who, how=st.sampled_from(["commit", "commit", "rollback", "kill"])
+    ),
+    "dlq_purge": st.builds(DlqPurge, job=st.integers(0, 9)),
+    "cancel_race": st.builds(CancelRace, job=st.integers(0, 9)),
     "enqueue_end": st.builds(
         EnqueueEnd, producer=producer, how=st.sampled_from(["commit", "commit", "rollback", "kill"])
     ),
@@ -208,7 +270,7 @@ BUILDERS: dict[str, st.SearchStrategy[Any]] = {
     "rescue": st.builds(Rescue, crash=crash_pre),
     "rotate": st.builds(Rotate, ring=ring, crash=crash_pre),
     "prune": st.builds(Prune, ring=ring, crash=crash_pre),
-    "fail": st.builds(Fail, pick=pick, dead_letter=st.booleans(), crash=crash_any),
+    "fail": st.builds(Fail, pick=pick, dead_letter=st.booleans(), crash=crash_any, backoff=st.booleans()),
     "execute": st.builds(Execute, pick=pick),
     "heartbeat": st.builds(Heartbeat, who=who, crash=crash_pre),
     "crash": st.builds(CrashWorker, who=who),
@@ -230,7 +292,11 @@ KINDS = (
     + ["rescue"] * 2
     + ["rotate"] * 2
     + ["prune"] * 2
+    + ["begin"] * 2
+    + ["end"] * 3
     + [
+        "dlq_purge",
+        "cancel_race",
         "fail",
         "execute",
         "heartbeat",
@@ -282,7 +348,13 @@ class StorageMachine(RuleBasedStateMachine):
     def act(self, action: Action) -> None:
         self.trace.append(repr(action))
         handler = getattr(self, "do_" + type(action).__name__)
-        handler(action)
+        try:
+            handler(action)
+        except MaintenanceBusy:
+            pass  # a lock held by an in-flight step: this step's transaction failed, nothing changed
+        except psycopg.errors.NumericValueOutOfRange as exc:
+            # e.g. a backoff that overflows: fail() and every rescue() error, attempts stay open
+            self._fail("EventuallyTerminal", f"{action!r} errors: {exc}")
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -327,7 +399,15 @@ class StorageMachine(RuleBasedStateMachine):
 
     def do_Enqueue(self, a: Enqueue) -> None:
         try:
-            self.h.enqueue(a.n, a.priority, a.delay, Crash(a.crash))
+            self.h.enqueue(
+                a.n,
+                a.priority,
+                a.delay,
+                Crash(a.crash),
+                queue=a.queue,
+                key=a.key,
+                max_attempts=a.max_attempts,
+            )
         except Crashed:
             visible = self.h.batch_visible(self.h.batches)
             if visible not in (0, a.n):
@@ -336,7 +416,13 @@ class StorageMachine(RuleBasedStateMachine):
                 )
 
     def do_EnqueueBegin(self, a: EnqueueBegin) -> None:
-        self.h.enqueue_begin(a.producer, a.n, a.priority)
+        try:
+            self.h.enqueue_begin(a.producer, a.n, a.priority, a.isolation)
+        except InvalidInput:
+            if a.isolation == "read committed":
+                raise
+        except psycopg.errors.SerializationFailure:
+            pass  # the caller's REPEATABLE READ / SERIALIZABLE transaction lost a race: aborted
 
     def do_EnqueueEnd(self, a: EnqueueEnd) -> None:
         self.h.enqueue_end(a.producer, a.how)
@@ -359,7 +445,7 @@ class StorageMachine(RuleBasedStateMachine):
         w, key = found
         self._execute(w, key)
         try:
-            outcome = self.h.complete(w, key, Crash(a.crash))
+            outcome = self.h.complete(w, key, Crash(a.crash), dup=a.dup)
         except Crashed:
             return
         if outcome is None:
@@ -376,7 +462,7 @@ class StorageMachine(RuleBasedStateMachine):
         w, key = found
         self._execute(w, key)
         try:
-            outcome = self.h.fail(w, key, a.dead_letter, Crash(a.crash))
+            outcome = self.h.fail(w, key, a.dead_letter, Crash(a.crash), backoff=a.backoff)
         except Crashed:
             return
         if isinstance(outcome, RingqError) and not isinstance(outcome, AttemptClosed):
@@ -404,7 +490,47 @@ class StorageMachine(RuleBasedStateMachine):
         try:
             self.h.rescue(Crash(a.crash))
         except Crashed:
-            pass
+            return
+        except MaintenanceBusy as exc:
+            self._check_rescue_busy(exc)
+            return
+        if a.crash == NONE:
+            self._check_rescue_complete()
+
+    # -- rescue: complete (every expired attempt closed) and busy only for a reason -----------
+
+    def _open(self, *kinds: str) -> list[str]:
+        return [n for n, f in self.h.inflight.items() if f.conn is not None and f.kind in kinds]
+
+    def _check_rescue_busy(self, exc: Exception) -> None:
+        """Rescue may give up (MaintenanceBusy) only while a claim or another rescue is in flight
+        (it excludes them: ADR 0012) or an in-flight completion holds the closure it needs; a
+        busy lane must not stop it (issue 13: it skips such lanes)."""
+        if not self._open("claim", "rescue", "complete"):
+            self._fail("EventuallyTerminal", f"rescue gave up although nothing excuses it: {exc}")
+
+    def _check_rescue_complete(self) -> None:
+        """After a rescue: no attempt whose effective deadline passed is still open, except in a
+        lane an in-flight transaction holds (rescue skips those; the next call takes them)."""
+        with self.h.admin.transaction():
+            free = {r[0] for r in self.h.q("SELECT lane_id FROM {s}.lanes FOR UPDATE SKIP LOCKED")}
+        busy_keys = {f.key for f in self.h.inflight.values() if f.conn is not None and f.key}
+        rows = self.h.q(
+            """SELECT c.job_id, c.run_lease, c.lane_id, c.deadline FROM {s}.claims c
+               WHERE NOT EXISTS (SELECT 1 FROM {s}.closures x WHERE x.job_id = c.job_id
+                                 AND x.run_lease = c.run_lease AND x.slot = c.slot)
+                 AND greatest(c.deadline, (SELECT max(h.deadline) FROM {s}.heartbeats h
+                                           WHERE h.job_id = c.job_id AND h.run_lease = c.run_lease))
+                     < %s""",
+            self.h.clock.now(),
+        )
+        missed = [r for r in rows if r[2] in free and (r[0], r[1]) not in busy_keys]
+        if missed:
+            self._fail(
+                "EventuallyTerminal",
+                f"rescue at {self.h.clock.now()} left expired attempts open "
+                f"(job_id, run_lease, lane, deadline): {missed}",
+            )
 
     def do_Cancel(self, a: Cancel) -> None:
         job = self._job(a.job)
@@ -423,6 +549,63 @@ class StorageMachine(RuleBasedStateMachine):
             self.h.dlq_retry(job, Crash(a.crash))
         except Crashed:
             pass
+
+    def do_DlqPurge(self, a: DlqPurge) -> None:
+        job = self._job(a.job)
+        if job is not None:
+            self.h.dlq_purge(job)
+
+    def do_CancelRace(self, a: CancelRace) -> None:
+        job = self._job(a.job)
+        if job is None:
+            return
+        for i, out in enumerate(self.h.cancel_race(job)):
+            if isinstance(out, BaseException) and not isinstance(
+                out, JobAlreadyTerminal | JobNotFound | MaintenanceBusy
+            ):
+                self._fail("TypedErrors", f"cancel #{i} of job {job} raced and raised {out!r}")
+
+    # -- in-flight steps -------------------------------------------------------------------------
+
+    def do_Begin(self, a: Begin) -> None:
+        call: Call[Any]
+        if a.kind == "claim":
+            call = claim_call(self.h.schema, self.h.clock.now(), a.who, None, 1, LEASE)
+            self.h.begin("claim", a.who, call, key=None, open_tx=not a.stalled)
+        elif a.kind == "rescue":
+            call = rescue_call(self.h.schema, self.h.clock.now(), BACKOFF)
+            self.h.begin("rescue", "maintenance", call, key=None, open_tx=not a.stalled)
+        else:
+            found = self._pick(a.pick)
+            if found is None:
+                return
+            w, key = found
+            self._execute(w, key)
+            if a.kind == "complete":
+                self.h.log.add("complete_sent", job_id=key[0], run_lease=key[1], worker=w)
+                call = self.h.complete_call(key)
+            else:
+                call = self.h.fail_call(key, False)
+            self.h.begin(a.kind, w, call, key=key, open_tx=not a.stalled)
+
+    def do_End(self, a: End) -> None:
+        who = "maintenance" if a.kind == "rescue" else a.who
+        f = self.h.end(f"{a.kind}:{who}", a.how)
+        if f is None:
+            return
+        if f.kind == "claim":
+            for c in f.result:
+                self.h.workers[f.who].held[(c.job_id, c.run_lease)] = c
+        elif f.kind == "complete" and f.key is not None:
+            outcome = self.h.completed(f.who, f.key, f.result)
+            if outcome is None:
+                problem = self.h.check_acknowledged_completion(f.key)
+                if problem:
+                    self._fail("FencedFinalize", problem)
+        elif f.kind == "fail" and f.key is not None:
+            self.h.failed(f.who, f.key, f.result[0])
+        elif f.kind == "rescue":
+            self.h.rescued()
 
     def do_Rotate(self, a: Rotate) -> None:
         try:
@@ -458,9 +641,16 @@ class StorageMachine(RuleBasedStateMachine):
             self._fail(err.invariants[0], str(err))
 
     @invariant()
+    def dedup_keys_unique(self) -> None:
+        """DedupUnique (harness): two live jobs never carry one (queue, dedup_key)."""
+        shared = self.h.dedup_shared()
+        if shared:
+            self._fail("DedupUnique", f"(queue, key, live jobs): {shared}")
+
+    @invariant()
     def log_invariants_hold(self) -> None:
         rep = check_log(
-            self.h.log, live_at_end=self.h.jobs, require_terminal=False, max_attempts=MAX_ATTEMPTS
+            self.h.log, live_at_end=self.h.jobs, require_terminal=False, max_attempts=MAX_ATTEMPTS_HIGH
         )
         if rep.duplicated:
             self._fail("NoDuplicateCompletion", rep.summary())

@@ -89,7 +89,7 @@ OPTIONS = [
 def _rejects(action: argparse.Action, value: str) -> bool:
     """Whether argparse itself refuses `value` for `action` (its type or choices)."""
     try:
-        converted = action.type(value) if callable(action.type) else value  # type: ignore[misc]
+        converted = action.type(value) if callable(action.type) else value
     except (argparse.ArgumentTypeError, ValueError, TypeError, OverflowError):
         return True
     return action.choices is not None and converted not in action.choices

@@ -70,6 +70,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-search", action="store_true", help="witness runs only (fast)")
     p.add_argument("--no-baseline", action="store_true")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    p.add_argument(
+        "--exhaustive",
+        action="store_true",
+        help="catch each mutant by exhaustive replay of the model's graph instead (no witness, no search)",
+    )
+    p.add_argument(
+        "--exhaustive-cfg",
+        action="append",
+        metavar="CFG",
+        help="cfgs to replay, in order (default: SegmentedStorage_dlq, SegmentedStorage_retry)",
+    )
     args = p.parse_args(argv)
     unknown = [m for m in args.mutants if m not in BY_NAME]
     if unknown:
@@ -77,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     url = os.environ.get("RINGQ_DATABASE_URL") or database_url()
     console = Console(width=max(150, Console().width))
     start = time.monotonic()
+    if args.exhaustive:
+        return _exhaustive(args, url, console, start)
     results = run_mutants(
         args.mutants or None,
         database_url=url,
@@ -89,6 +102,41 @@ def main(argv: list[str] | None = None) -> int:
         ),
     )
     render(results, console)
+    console.print(f"{time.monotonic() - start:.0f}s in all")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([r.as_dict() for r in results], f, indent=2)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def _exhaustive(args: argparse.Namespace, url: str, console: Console, start: float) -> int:
+    from ringq_proof.exhaustive.mutants import CFGS, run_mutants_exhaustive
+
+    results = run_mutants_exhaustive(
+        args.mutants or None,
+        url,
+        cfgs=args.exhaustive_cfg or CFGS,
+        include_baseline=not args.no_baseline,
+        on_result=lambda r: console.print(
+            f"{r.mutant}: {'caught' if r.caught else 'not caught'} in {r.seconds:.1f}s {r.message[:160]}"
+        ),
+    )
+    table = Table(title="ringq mutants — exhaustive replay", title_justify="left")
+    for col in ("#", "mutant", "exhaustive", "cfg", "kind", "at step", "time", "what differs / why not"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        if r.expected_clean:
+            verdict = "[red]FALSE ALARM[/]" if r.caught else "[green]clean[/]"
+        elif r.caught:
+            verdict = "[green]caught[/]"
+        else:
+            verdict = "[yellow]out of reach[/]" if r.reason else "[red]NOT caught[/]"
+        where = f"{r.step} ({r.path_steps} steps)" if r.step else "—"
+        why = r.message.split(" — ")[0] if r.caught else (r.reason or r.message)
+        table.add_row(
+            str(r.number), r.mutant, verdict, r.cfg or "—", r.kind or "—", where, f"{r.seconds:.1f}s", why
+        )
+    console.print(table)
     console.print(f"{time.monotonic() - start:.0f}s in all")
     if args.json:
         with open(args.json, "w") as f:

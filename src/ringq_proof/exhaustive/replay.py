@@ -329,8 +329,13 @@ def run_exhaustive(
                 if progress is not None:
                     progress(len(outcomes), len(paths))
                 if stop_on_failure and any(o.failure for o in outcomes):
+                    # chunks run in submission order: cancel the ones not started, finish the
+                    # running ones, so the first failing path reported is the same on every run
                     for f in pending:
                         f.cancel()
+                    for f in pending:
+                        if not f.cancelled():
+                            outcomes += f.result()
                     break
     finally:
         _drop_schemas(database_url, prefix)

@@ -113,7 +113,7 @@ class EmbeddedPostgres:
         if user is not None:
             import pwd
 
-            _make_traversable(self.data_dir)
+            _make_traversable(self.data_dir.resolve())
             pw = pwd.getpwnam(user)
             os.chown(self.data_dir, pw.pw_uid, pw.pw_gid)
             for exe in _bin_dir().iterdir():

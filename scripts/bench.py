@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = ROOT / ".venv-bench"
 REQUIREMENTS = ROOT / "requirements-bench.txt"
 
-SCENARIOS = ("drain", "sweep", "idle", "slow", "profile")
+SCENARIOS = ("drain", "sweep", "idle", "slow", "grid", "profile")
 FULL = {
     "drain_n": 50_000,
     "reps": 3,
@@ -38,6 +38,8 @@ FULL = {
     "profile_n": 20_000,
     "drain_timeout": 180.0,
     "slow_duration": 10.0,
+    "grid_n": 20_000,
+    "grid_timeout": 20.0,
 }
 QUICK = {
     "drain_n": 2_000,
@@ -50,6 +52,8 @@ QUICK = {
     "profile_n": 3_000,
     "drain_timeout": 45.0,
     "slow_duration": 3.0,
+    "grid_n": 2_000,
+    "grid_timeout": 10.0,
 }
 
 
@@ -135,7 +139,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--scenarios",
         default="drain,sweep,idle",
         help=f"comma-separated subset of {','.join(SCENARIOS)} (bloat is measured inside sweep; "
-        "profile = py-spy + pg_stat_statements on a ringq drain)",
+        "slow = producers enqueuing inside transactions held open T ms; grid = one drain per "
+        "documented setting of every system (issue 18); profile = py-spy + pg_stat_statements "
+        "on a ringq drain)",
     )
     p.add_argument(
         "--concurrency", type=_positive_int, default=16, help="handler concurrency of the one worker process"
@@ -177,6 +183,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--slow-duration", type=_positive_float, help="seconds per slow-producers run (full 10, quick 3)"
     )
+    p.add_argument(
+        "--grid-n", type=_positive_int, help="jobs per drain in the settings grid (full 20000, quick 2000)"
+    )
+    p.add_argument(
+        "--grid-timeout",
+        type=_positive_float,
+        help="drain time limit per grid cell, then rated over what completed (full 20 s, quick 10 s)",
+    )
     p.add_argument("--profile-n", type=_positive_int, help="jobs in the profiled ringq drain")
     p.add_argument(
         "--pg-setting",
@@ -212,6 +226,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "profile_n",
         "drain_timeout",
         "slow_duration",
+        "grid_n",
+        "grid_timeout",
     ):
         if getattr(a, key) is None:
             setattr(a, key, base[key])

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench import report
@@ -85,11 +86,14 @@ def run(args: argparse.Namespace) -> int:
             "slow_producers": args.slow_producers,
             "slow_holds": args.slow_holds,
             "slow_duration": args.slow_duration,
+            "grid_n": args.grid_n,
+            "grid_timeout": args.grid_timeout,
         },
         "drain": {},
         "sweep": {},
         "idle": {},
         "slow": {},
+        "grid": {},
         "errors": [],
     }
     t_start = time.time()
@@ -168,6 +172,9 @@ def run(args: argparse.Namespace) -> int:
             if "slow" in args.scenarios:
                 slow_producers(runner, results, systems, args, step)
 
+            if "grid" in args.scenarios:
+                run_grid(runner, results, systems, args, step)
+
             if "profile" in args.scenarios and "ringq" in systems:
                 from bench.profile import profile_ringq
 
@@ -233,6 +240,31 @@ def sweep(
     for s in systems:
         if report.run_at(results, s, half) is None:
             one(s, half)
+
+
+def run_grid(
+    runner: Runner,
+    results: dict[str, Any],
+    systems: list[str],
+    args: argparse.Namespace,
+    step: Callable[[str, Callable[[Callable[[float, float], None]], dict[str, Any]]], dict[str, Any]],
+) -> None:
+    """Issue 18: one drain per documented setting of every system (bench.grid.CELLS)."""
+    from bench.grid import CITATIONS, cells_for
+
+    saved = runner.settings.drain_timeout
+    runner.settings.drain_timeout = args.grid_timeout
+    try:
+        for spec in cells_for(systems):
+            results["labels"].setdefault(spec, spec)
+            results.setdefault("grid_citations", {})[spec] = CITATIONS[spec]
+
+            def one(cb: Callable[[float, float], None], spec: str = spec) -> dict[str, Any]:
+                return runner.drain(spec, args.grid_n, cb)
+
+            results["grid"][spec] = step(f"grid drain {escape(spec)} ({args.grid_n:,} jobs)", one)
+    finally:
+        runner.settings.drain_timeout = saved
 
 
 def hold_label(hold: str) -> str:

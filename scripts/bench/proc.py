@@ -44,12 +44,20 @@ def worker_main(
     handled: Synchronized,  # type: ignore[type-arg]
     out_path: str,
     go_evt: Event | None = None,
+    single: bool = False,
 ) -> None:
     """Run `name`'s worker until `stop_evt`; record (job key, seq, start time) per handler call.
     With `go_evt`, the process starts up (imports, adapter) but runs the worker only once it
-    is set, so its start-up can overlap a drain's enqueue phase."""
+    is set, so its start-up can overlap a drain's enqueue phase. A spec with `procs=N` forks
+    N worker processes (each with the spec's concurrency) and merges what they record."""
     _quiet()
     adapter = get_adapter(name)
+    concurrency = adapter.concurrency(concurrency)
+    if not single and adapter.processes() > 1:
+        _multi_worker(
+            name, dsn, concurrency, adapter.processes(), ready_evt, stop_evt, handled, out_path, go_evt
+        )
+        return
     records: list[tuple[str, int, float]] = []
     wall = time.time
 
@@ -83,6 +91,54 @@ def worker_main(
         result = {"records": records, "done": {}, "error": traceback.format_exc()}
     with open(out_path, "wb") as fh:
         pickle.dump(result, fh)
+
+
+def _multi_worker(
+    name: str,
+    dsn: str,
+    concurrency: int,
+    procs: int,
+    ready_evt: Event,
+    stop_evt: Event,
+    handled: Synchronized,  # type: ignore[type-arg]
+    out_path: str,
+    go_evt: Event | None,
+) -> None:
+    """N forked copies of `worker_main`; ready when all are, `handled` is their sum."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")  # nothing runs yet in this process: no loop, no threads
+    readies = [ctx.Event() for _ in range(procs)]
+    counts = [ctx.Value("q", 0) for _ in range(procs)]
+    children = [
+        ctx.Process(
+            target=worker_main,
+            args=(name, dsn, concurrency, readies[i], stop_evt, counts[i], f"{out_path}.{i}", go_evt, True),
+        )
+        for i in range(procs)
+    ]
+    for c in children:
+        c.start()
+    while any(c.is_alive() for c in children):
+        handled.value = sum(int(v.value) for v in counts)
+        if not ready_evt.is_set() and all(r.is_set() for r in readies):
+            ready_evt.set()
+        time.sleep(0.02)
+    handled.value = sum(int(v.value) for v in counts)
+    merged: dict[str, Any] = {"records": [], "done": {}}
+    for i, c in enumerate(children):
+        try:
+            with open(f"{out_path}.{i}", "rb") as fh:
+                part = pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError):
+            part = {"records": [], "done": {}, "error": f"worker process {i} exited with {c.exitcode}"}
+        merged["records"].extend(part["records"])
+        merged["done"].update(part["done"])
+        if "error" in part:
+            merged["error"] = part["error"]
+    merged["records"].sort(key=lambda r: r[2])
+    with open(out_path, "wb") as fh:
+        pickle.dump(merged, fh)
 
 
 def producer_main(

@@ -294,6 +294,9 @@ def _render(results: dict[str, Any], console: Console) -> None:
     if results.get("slow"):
         _render_slow(results, console, label)
 
+    if results.get("grid"):
+        _render_grid(results, console)
+
     targets = results.get("targets")
     if targets:
         t = Table(title="targets (same run, same server)")
@@ -398,6 +401,91 @@ def _render_slow(results: dict[str, Any], console: Console, label: Any) -> None:
     console.print("(* = offered rate not sustained: over capacity at this rate)")
 
 
+def _grid_label(results: dict[str, Any], spec: str) -> str:
+    from bench.adapters import parse_spec
+
+    base, opts = parse_spec(spec)
+    name = f"{results.get('labels', {}).get(base, base)} {results.get('versions', {}).get(base, '')}".strip()
+    return f"{name} ({', '.join(f'{k}={v}' for k, v in opts.items())})" if opts else name
+
+
+def _render_grid(results: dict[str, Any], console: Console) -> None:
+    from bench.adapters import parse_spec
+    from bench.grid import best_cells, is_equal_settings
+
+    grid: dict[str, dict[str, Any]] = results["grid"]
+    cites = results.get("grid_citations", {})
+    cfg = results["config"]
+    t = Table(
+        title=f"6. settings grid: drain of {cfg.get('grid_n', 0):,} jobs per cell (one run per cell, "
+        f"{cfg.get('grid_timeout', 0):g} s limit, then rated over what completed)"
+    )
+    for col in ("cell", "setting from", "drain jobs/s", "WAL B/job", "commits/job"):
+        t.add_column(col, justify="right" if col in ("drain jobs/s", "WAL B/job", "commits/job") else "left")
+    for spec, run in grid.items():
+        if "error" in run:
+            t.add_row(_grid_label(results, spec), cites.get(spec, ""), "[red]failed[/red]", "", "")
+            continue
+        t.add_row(
+            _grid_label(results, spec),
+            cites.get(spec, ""),
+            _fmt(run["drain_rate"]) + (" (partial)" if run.get("partial") else ""),
+            _fmt(run["cost"]["wal_bytes_per_job"]),
+            _fmt(run["cost"]["commits_per_job"], 2),
+        )
+    console.print(t)
+
+    best = best_cells(grid)
+    ours = best.get(REF)
+    bt = Table(title="6b. best vs best: each system's fastest cell")
+    for col in ("system", "best cell", "drain jobs/s", "ringq best / this best", "WAL B/job", "commits/job"):
+        bt.add_column(col, justify="left" if col in ("system", "best cell") else "right")
+    for base, (spec, run) in sorted(best.items(), key=lambda x: -x[1][1]["drain_rate"]):
+        bt.add_row(
+            base,
+            _grid_label(results, spec),
+            _fmt(run["drain_rate"]) + (" (partial)" if run.get("partial") else ""),
+            _ratio(ours[1]["drain_rate"], run["drain_rate"]) if ours else "-",
+            _fmt(run["cost"]["wal_bytes_per_job"]),
+            _fmt(run["cost"]["commits_per_job"], 2),
+        )
+    console.print(bt)
+
+    eq = {parse_spec(s)[0]: (s, r) for s, r in grid.items() if is_equal_settings(s) and "error" not in r}
+    if eq:
+        et = Table(title="6c. equal settings (concurrency 16, one process): the same cells side by side")
+        for col in ("system", "cell", "drain jobs/s", "ringq / this"):
+            et.add_column(col, justify="left" if col in ("system", "cell") else "right")
+        ref = eq.get(REF)
+        for base, (spec, run) in sorted(eq.items(), key=lambda x: -x[1][1]["drain_rate"]):
+            et.add_row(
+                base,
+                _grid_label(results, spec),
+                _fmt(run["drain_rate"]) + (" (partial)" if run.get("partial") else ""),
+                _ratio(ref[1]["drain_rate"], run["drain_rate"]) if ref else "-",
+            )
+        console.print(et)
+
+
+def grid_target(results: dict[str, Any]) -> dict[str, Any] | None:
+    from bench.grid import best_cells
+
+    best = best_cells(results.get("grid") or {})
+    if REF not in best:
+        return None
+    peers = {b: v for b, v in best.items() if b not in (REF, "raw")}
+    if not peers:
+        return None
+    _base, (pspec, prun) = max(peers.items(), key=lambda x: x[1][1]["drain_rate"])
+    ours = best[REF][1]["drain_rate"]
+    return {
+        "target": "grid: ringq's best drain >= 2x the best peer's best",
+        "measured": f"ringq {ours:,.0f}/s ({best[REF][0]}) vs {pspec} {prun['drain_rate']:,.0f}/s "
+        f"= {ours / prun['drain_rate']:.2f}x",
+        "met": ours >= 2 * prun["drain_rate"],
+    }
+
+
 def slow_target(results: dict[str, Any]) -> dict[str, Any] | None:
     """ringq's throughput and pickup p99 at T=1000 within 1.2x of T=0."""
     a, b = slow_cell(results, REF, "0"), slow_cell(results, REF, "1000")
@@ -496,6 +584,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         )
     if results.get("slow"):
         row = slow_target(results)
+        if row is not None:
+            rows.append(row)
+    if results.get("grid"):
+        row = grid_target(results)
         if row is not None:
             rows.append(row)
     return rows

@@ -144,7 +144,7 @@ class Runner:
         out = os.path.join(self.tmp, f"{tag}.worker.pkl")
         proc = CTX.Process(
             target=worker_main,
-            args=(adapter.name, dsn, self.settings.concurrency, ready, stop, handled, out, go),
+            args=(adapter.spec, dsn, self.settings.concurrency, ready, stop, handled, out, go),
             daemon=False,  # chancy's worker starts processes of its own
         )
         proc.start()
@@ -181,7 +181,7 @@ class Runner:
         progress = CTX.Value("q", 0)
         out = os.path.join(self.tmp, f"{tag}.producer.pkl")
         proc = CTX.Process(
-            target=producer_main, args=(adapter.name, dsn, plan, start, progress, out), daemon=True
+            target=producer_main, args=(adapter.spec, dsn, plan, start, progress, out), daemon=True
         )
         proc.start()
         self._children.append(proc)

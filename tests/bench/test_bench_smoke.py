@@ -192,3 +192,40 @@ def test_slow_holds_argument() -> None:
         timeout=30,
     )
     assert proc.returncode == 2 and "--slow-holds" in proc.stderr, proc.stderr
+
+
+def test_system_specs_and_grid_cells() -> None:
+    from bench.adapters import get_adapter, parse_spec
+    from bench.grid import CELLS, best_cells, cells_for, is_equal_settings
+
+    assert parse_spec("pgqueuer[driver=asyncpg,batch=100]") == (
+        "pgqueuer",
+        {"driver": "asyncpg", "batch": "100"},
+    )
+    assert parse_spec("ringq") == ("ringq", {})
+    with pytest.raises(ValueError):
+        parse_spec("ringq[speed=11]")
+    a = get_adapter("ringq[c=64,procs=2]")
+    assert (a.name, a.spec, a.processes(), a.concurrency(16)) == ("ringq", "ringq[c=64,procs=2]", 2, 64)
+    assert get_adapter("ringq").concurrency(16) == 16
+    for spec, cite in CELLS:  # every cell names an installed adapter and where its setting is from
+        assert get_adapter(spec).name == parse_spec(spec)[0] and cite
+    order = cells_for(["ringq", "raw"])
+    assert order[:2] == ["ringq[c=16]", "raw[c=16]"]  # systems take turns
+    assert is_equal_settings("ringq[c=16]") and is_equal_settings("pgqueuer")
+    assert not is_equal_settings("ringq[c=64,procs=2]")
+    best = best_cells(
+        {"ringq[c=16]": {"drain_rate": 1.0}, "ringq[c=64]": {"drain_rate": 2.0}, "raw": {"error": "x"}}
+    )
+    assert best == {"ringq": ("ringq[c=64]", {"drain_rate": 2.0})}
+
+
+def test_two_worker_processes_through_the_harness(db_url: str) -> None:
+    settings = Settings(concurrency=4, drain_batch=100, grace=10.0, stats_settle=0.3, warmup=0.2)
+    runner = Runner(Server(url=db_url), settings)
+    from bench.adapters import get_adapter
+
+    runner.prepare(get_adapter("ringq"))
+    drain = runner.drain("ringq[c=4,procs=2]", 200, lambda _a, _b: None)
+    assert drain["started"] == 200 and drain["duplicates"] == 0, drain
+    assert drain["completed_seen"] == 200

@@ -27,10 +27,37 @@ DEFAULT_SYSTEMS = ("ringq", "raw", "awa", "pgqueuer", "procrastinate", "chancy")
 PYTHON_PEERS = ("pgqueuer", "procrastinate", "chancy")
 
 
+# settings a system spec may carry, "system[key=value,...]" (the issue 18 grid):
+#   procs   worker processes (each with the given concurrency)      every system
+#   c       handler concurrency per process                          every system
+#   driver  psycopg | asyncpg                                        pgqueuer
+#   batch   QueueManager.run(batch_size=...)                         pgqueuer
+OPTION_KEYS = ("procs", "c", "driver", "batch")
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """'pgqueuer[driver=asyncpg,batch=100]' -> ('pgqueuer', {'driver': 'asyncpg', 'batch': '100'})."""
+    base, sep, rest = spec.partition("[")
+    options: dict[str, str] = {}
+    if sep:
+        if not rest.endswith("]"):
+            raise ValueError(f"bad system spec {spec!r}: expected name[key=value,...]")
+        for item in filter(None, (x.strip() for x in rest[:-1].split(","))):
+            key, eq, value = item.partition("=")
+            if not eq or key not in OPTION_KEYS:
+                raise ValueError(f"bad option {item!r} in {spec!r}; options: {', '.join(OPTION_KEYS)}")
+            options[key] = value
+    return base, options
+
+
 def get_adapter(name: str) -> Adapter:
+    base, options = parse_spec(name)
     try:
-        spec = REGISTRY[name]
+        spec = REGISTRY[base]
     except KeyError:
-        raise ValueError(f"unknown system {name!r}; choose from {', '.join(REGISTRY)}") from None
+        raise ValueError(f"unknown system {base!r}; choose from {', '.join(REGISTRY)}") from None
     module, cls = spec.split(":")
-    return getattr(importlib.import_module(module), cls)()  # type: ignore[no-any-return]
+    adapter: Adapter = getattr(importlib.import_module(module), cls)()
+    adapter.options = options
+    adapter.spec = name
+    return adapter

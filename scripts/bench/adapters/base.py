@@ -63,6 +63,19 @@ class Adapter(abc.ABC):
     # the system's documented way to enqueue inside a transaction the caller controls
     # (shown in the slow-producers table); None: the system has none
     tx_api: ClassVar[str | None] = None
+    # per-instance settings from the system spec "name[key=value,...]" (see adapters/__init__)
+    options: dict[str, str]
+    spec: str
+
+    def __init__(self) -> None:
+        self.options = {}
+        self.spec = self.name
+
+    def processes(self) -> int:
+        return int(self.options.get("procs", 1))
+
+    def concurrency(self, default: int) -> int:
+        return int(self.options.get("c", default))
 
     def version(self) -> str:
         if self.dist is None:

@@ -1,7 +1,9 @@
 """pgqueuer: `PgQueuer` over a psycopg async connection (autocommit), one entrypoint.
 
 Worker: `PgQueuer.run(batch_size=..., max_concurrent_tasks=concurrency)`, LISTEN/NOTIFY
-wake-ups as shipped. Producer: batch `Queries.enqueue(list, list, list)`.
+wake-ups as shipped. Grid options: `driver=asyncpg` (`PgQueuer.from_asyncpg_connection`),
+`batch=N` (`batch_size`, with pgqueuer's default unlimited `max_concurrent_tasks` unless
+`c=` is given). Producer: batch `Queries.enqueue(list, list, list)`.
 Completion time: `pgqueuer_log.created` of the `successful` row (written when the job is
 deleted from the queue table).
 """
@@ -98,14 +100,27 @@ class PgqueuerAdapter(Adapter):
         from pgqueuer import PgQueuer
         from pgqueuer.models import Job
 
-        conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
-        pgq = PgQueuer.from_psycopg_connection(conn)
+        conn: Any
+        if self.options.get("driver") == "asyncpg":  # pgqueuer docs, 'Drivers': asyncpg
+            import asyncpg
+
+            conn = await asyncpg.connect(dsn)
+            pgq = PgQueuer.from_asyncpg_connection(conn)
+        else:
+            conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
+            pgq = PgQueuer.from_psycopg_connection(conn)
 
         @pgq.entrypoint(ENTRYPOINT)
         async def noop(job: Job) -> None:
             on_job(str(job.id), int(json.loads(job.payload or b"{}")["seq"]))
 
-        batch = max(1, min(10, concurrency // 2))  # pgqueuer requires max_concurrent >= 2 x batch
+        max_tasks: int | None
+        if "batch" in self.options:  # the grid: batch_size as given, max_concurrent_tasks
+            batch = int(self.options["batch"])  # pgqueuer's default (unlimited) unless c= is set
+            max_tasks = max(int(self.options["c"]), 2 * batch) if "c" in self.options else None
+        else:  # the equal-settings view: concurrency C, batch min(10, C/2)
+            batch = max(1, min(10, concurrency // 2))  # pgqueuer requires max_concurrent >= 2 x batch
+            max_tasks = max(concurrency, 2 * batch)
 
         async def stopper() -> None:
             await stop.wait()
@@ -114,7 +129,7 @@ class PgqueuerAdapter(Adapter):
         stop_task = asyncio.create_task(stopper())
         ready()
         try:
-            await pgq.run(batch_size=batch, max_concurrent_tasks=max(concurrency, 2 * batch))
+            await pgq.run(batch_size=batch, max_concurrent_tasks=max_tasks)
         finally:
             stop_task.cancel()
             await conn.close()

@@ -14,37 +14,37 @@ from bench.adapters import parse_spec
 
 # (spec, where the setting comes from)
 CELLS: list[tuple[str, str]] = [
-    ("ringq[c=16]", "ringq README, 'Worker': Worker(queue, registry, concurrency=N)"),
-    ("ringq[c=64]", "ringq README, 'Worker': concurrency (claims up to concurrency + 3x prefetch)"),
-    ("ringq[c=128]", "ringq README, 'Worker': concurrency"),
-    ("ringq[c=64,procs=2]", "ringq README, 'Worker': one `ringq worker` per process, N processes"),
-    ("ringq[c=128,procs=2]", "ringq README, 'Worker': one `ringq worker` per process, N processes"),
-    ("raw[c=16]", "baseline (no documentation): 2 claim loops x C/2 per batch"),
-    ("raw[c=64]", "baseline (no documentation): 2 claim loops x C/2 per batch"),
+    ("ringq[c=16]", "ringq README, 'Workers': Worker(queue, registry, concurrency=N)"),
+    ("ringq[c=64]", "ringq README, 'Workers': concurrency (claim-ahead up to 3 x concurrency)"),
+    ("ringq[c=128]", "ringq README, 'Workers': concurrency"),
+    ("ringq[c=64,procs=2]", "ringq README, 'CLI': one `ringq worker --concurrency N` per process"),
+    ("ringq[c=128,procs=2]", "ringq README, 'CLI': one `ringq worker --concurrency N` per process"),
+    ("raw[c=16]", "baseline (no documentation): 2 claim loops, batches of C/2"),
+    ("raw[c=64]", "baseline (no documentation): 2 claim loops, batches of C/2"),
     ("pgqueuer", "equal settings: psycopg driver, batch_size=min(10, C/2)=8, max_concurrent_tasks=16"),
     (
         "pgqueuer[driver=asyncpg,batch=10]",
-        "pgqueuer docs, 'QueueManager.run' (batch_size default 10) and 'Drivers' (asyncpg)",
+        "pgqueuer docs, 'Drivers' (from_asyncpg_connection); 'Performance Tuning' > 'Batch Size' (default 10)",
     ),
     (
         "pgqueuer[driver=asyncpg,batch=100]",
-        "pgqueuer docs, 'QueueManager.run': batch_size; 'Drivers': asyncpg",
+        "pgqueuer docs, 'Performance Tuning' > 'Batch Size' (raise it for short jobs); 'Drivers': asyncpg",
     ),
-    ("pgqueuer[batch=100]", "pgqueuer docs, 'QueueManager.run': batch_size (psycopg driver)"),
+    ("pgqueuer[batch=100]", "pgqueuer docs, 'Performance Tuning' > 'Batch Size', psycopg driver"),
     (
         "pgqueuer[driver=asyncpg,batch=100,procs=2]",
-        "pgqueuer docs, 'QueueManager.run' / `pgq run --batch-size`: one runner per process",
+        "pgqueuer docs, 'Performance Tuning' > 'Batch Size'; one `pgq run` per process",
     ),
+    ("procrastinate[c=16]", "equal settings: run_worker_async(concurrency=16)"),
     (
-        "procrastinate[c=16]",
-        "procrastinate docs, 'Launch a worker': --concurrency / run_worker_async(concurrency=)",
+        "procrastinate[c=30]",
+        "procrastinate docs, 'Execute multiple jobs at the same time' (concurrency=30; pool max_size C + 2)",
     ),
-    ("procrastinate[c=64]", "procrastinate docs, 'Launch a worker': concurrency (pool max_size = C + 2)"),
     ("chancy[c=16]", "chancy docs, 'Queue': concurrency, eager_polling=True, polling_interval=1"),
     ("chancy[c=64]", "chancy docs, 'Queue': concurrency, eager_polling=True, polling_interval=1"),
     ("awa[c=16]", "equal settings: start([(queue, 16)])"),
-    ("awa[c=32]", "awa docs, 'AsyncClient.start': start([(queue, max_workers)])"),
-    ("awa[c=64]", "awa docs, 'AsyncClient.start': start([(queue, max_workers)])"),
+    ("awa[c=32]", "awa-pg, 'AsyncClient.start': start([(queue, max_workers)])"),
+    ("awa[c=64]", "awa-pg, 'AsyncClient.start': start([(queue, max_workers)])"),
 ]
 CITATIONS = dict(CELLS)
 

@@ -678,6 +678,11 @@ def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
             fig.savefig(files[-1], dpi=110)
             plt.close(fig)
 
+    if results.get("slow"):
+        files.extend(_plot_slow(results, out_dir, plt))
+    if results.get("grid"):
+        files.extend(_plot_grid(results, out_dir, plt))
+
     if results.get("idle"):
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for s in systems:
@@ -695,3 +700,61 @@ def plot(results: dict[str, Any], out_dir: Path) -> list[Path]:
         fig.savefig(files[-1], dpi=110)
         plt.close(fig)
     return files
+
+
+def _plot_slow(results: dict[str, Any], out_dir: Path, plt: Any) -> list[Path]:
+    """Grouped bars per system: jobs/s and pickup p99 for every transaction hold T."""
+    holds = results["config"].get("slow_holds") or []
+    systems = [s for s in results["systems"] if s in results["slow"]]
+    if not holds or not systems:
+        return []
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    width = 0.8 / len(holds)
+    for j, hold in enumerate(holds):
+        xs = [i + (j - (len(holds) - 1) / 2) * width for i in range(len(systems))]
+        runs = [slow_cell(results, s, hold) for s in systems]
+        thr = [r["throughput"] if r else 0 for r in runs]
+        p99 = [(r["start_latency"]["p99"] or 0) * 1000 if r else 0 for r in runs]
+        enq = [((r.get("enqueue_latency") or {}).get("p99") or 0) * 1000 if r else 0 for r in runs]
+        axes[0].bar(xs, thr, width, label=_hold_label(hold))
+        axes[1].bar(xs, p99, width, label=_hold_label(hold))
+        axes[2].bar(xs, enq, width, label=_hold_label(hold))
+    titles = (
+        f"jobs/s (offered {results['config'].get('slow_rate', 0):g}/s)",
+        "pickup p99 (ms)",
+        "enqueue p99 (ms)",
+    )
+    for ax, title in zip(axes, titles, strict=True):
+        ax.set_xticks(range(len(systems)))
+        ax.set_xticklabels(systems, rotation=30, fontsize=8)
+        ax.set_title(title)
+    axes[1].set_yscale("log")
+    axes[2].set_yscale("log")
+    axes[0].legend(fontsize=8)
+    fig.suptitle("slow producers: enqueue inside a transaction held open T ms")
+    fig.tight_layout()
+    path = out_dir / "slow_producers.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]
+
+
+def _plot_grid(results: dict[str, Any], out_dir: Path, plt: Any) -> list[Path]:
+    """Drain jobs/s of every grid cell, grouped by system."""
+    cells = [(spec, run) for spec, run in results["grid"].items() if "error" not in run]
+    if not cells:
+        return []
+    from bench.adapters import parse_spec
+
+    cells.sort(key=lambda x: (parse_spec(x[0])[0], x[1]["drain_rate"]))
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(cells) + 1.5))
+    ax.barh([_grid_label(results, s) for s, _ in cells], [r["drain_rate"] for _, r in cells])
+    ax.set_xscale("log")
+    ax.set_xlabel("drain jobs/s (log)")
+    ax.set_title(f"settings grid: drain of {results['config'].get('grid_n', 0):,} jobs per cell")
+    ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    path = out_dir / "grid.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return [path]

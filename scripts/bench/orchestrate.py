@@ -140,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
                     progress.console.print(f"[red]{desc} failed[/red]: {str(exc).splitlines()[0][:200]}")
                 progress.update(task, completed=1.0, total=1.0)
                 progress.remove_task(task)
+                # what has been measured so far survives an interrupted run
+                report.write_json(results, out_dir / "results.partial.json")
                 if "error" not in res:
                     progress.console.print(f"[dim]{desc}:[/dim] {_one_line(res)}")
                 return res
@@ -281,7 +283,26 @@ def slow_producers(
     """Issue 12 item 7: the offered-load arrivals enqueued by `--slow-producers` connections,
     each inside a transaction held open T ms (`--slow-holds`; "leak" = T=0 plus one session
     that enqueued a job and stays idle in transaction for the whole window). Systems take
-    turns within every T."""
+    turns within every T. A system over capacity gets `SLOW_GRACE` s after the window to
+    drain (it is reported as over capacity either way)."""
+    saved = runner.settings.grace
+    runner.settings.grace = min(saved, SLOW_GRACE)
+    try:
+        _slow_producers(runner, results, systems, args, step)
+    finally:
+        runner.settings.grace = saved
+
+
+SLOW_GRACE = 8.0
+
+
+def _slow_producers(
+    runner: Runner,
+    results: dict[str, Any],
+    systems: list[str],
+    args: argparse.Namespace,
+    step: Callable[[str, Callable[[Callable[[float, float], None]], dict[str, Any]]], dict[str, Any]],
+) -> None:
     for i, hold in enumerate(args.slow_holds):
         for s in rotated(systems, i):
             extra: dict[str, Any] = {
@@ -346,6 +367,14 @@ def _one_line(res: dict[str, Any]) -> str:
     if "drain_rate" in res:
         part = f" (partial: {res['drained_jobs']:,} jobs in the time limit)" if res.get("partial") else ""
         return f"enqueue {res['enqueue_rate']:,.0f}/s, drain {res['drain_rate']:,.0f}/s{part}"
+    if "producer_plan" in res:  # slow producers
+        return (
+            f"{res['throughput']:,.0f} jobs/s of {res['rate']:,.0f}/s offered, "
+            f"pickup p99 {_ms_or_dash(res['start_latency']['p99'])}, "
+            f"enqueue p99 {_ms_or_dash(res['enqueue_latency']['p99'])}, "
+            f"{res['jobs_per_transaction']:.1f} jobs/transaction, "
+            f"{'sustained' if res['sustained'] else 'NOT sustained'}"
+        )
     if "completion_rate" in res:
         lat = res.get("completion_latency") or res["start_latency"]
         p99 = lat.get("p99")
@@ -355,6 +384,10 @@ def _one_line(res: dict[str, Any]) -> str:
             f"{'sustained' if res['sustained'] else 'NOT sustained'}"
         )
     return "done"
+
+
+def _ms_or_dash(v: float | None) -> str:
+    return "-" if v is None else f"{v * 1000:,.0f} ms"
 
 
 def _err(exc: BaseException) -> str:

@@ -370,7 +370,7 @@ def _render_slow(results: dict[str, Any], console: Console, label: Any) -> None:
             )
     console.print(t)
 
-    st = Table(title="5b. slow producers side by side: jobs/s | pickup p99 ms | enqueue p99 ms per T")
+    st = Table(title="5b. slow producers side by side: jobs/s / pickup p99 ms / enqueue p99 ms per T")
     st.add_column("system")
     for hold in holds:
         st.add_column(_hold_label(hold), justify="right")
@@ -384,8 +384,8 @@ def _render_slow(results: dict[str, Any], console: Console, label: Any) -> None:
                 cells.append("failed" if hold in results["slow"][s] else "")
                 continue
             cells.append(
-                f"{_fmt(run.get('throughput'))}{'' if run['sustained'] else '*'} | "
-                f"{_ms(run['start_latency']['p99'])} | {_ms((run.get('enqueue_latency') or {}).get('p99'))}"
+                f"{_fmt(run.get('throughput'))}{'' if run['sustained'] else '*'} / "
+                f"{_ms(run['start_latency']['p99'])} / {_ms((run.get('enqueue_latency') or {}).get('p99'))}"
             )
         if "0" in holds and "1000" in holds:
             a, b = slow_cell(results, s, "0"), slow_cell(results, s, "1000")

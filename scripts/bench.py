@@ -115,6 +115,20 @@ def _holds(v: str) -> list[str]:
     return out
 
 
+def _split_systems(v: str) -> list[str]:
+    """Comma-separated systems; commas inside a spec's [...] settings do not split."""
+    out, depth, cur = [], 0, ""
+    for ch in v:
+        depth += {"[": 1, "]": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    out.append(cur.strip())
+    return [s for s in out if s]
+
+
 def _setting(v: str) -> tuple[str, str]:
     key, sep, value = v.partition("=")
     if not sep or not key.strip():
@@ -242,8 +256,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if a.systems != "all":
         variants = ("ringq-listen", "ringq-poll", "ringq-oldworker")
         from_registry = ("ringq", "raw", "awa", "pgqueuer", "procrastinate", "chancy", *variants)
-        a.systems = [s.strip() for s in a.systems.split(",") if s.strip()]
-        bad = [s for s in a.systems if s not in from_registry]
+        a.systems = _split_systems(a.systems)
+        bad = [s for s in a.systems if s.partition("[")[0] not in from_registry]
         if bad:
             p.error(f"unknown system {bad[0]!r}; choose from {', '.join(from_registry)}")
     return a

@@ -30,6 +30,10 @@ CELLS: list[tuple[str, str]] = [
         "pgqueuer[driver=asyncpg,batch=100]",
         "pgqueuer docs, 'Performance Tuning' > 'Batch Size' (raise it for short jobs); 'Drivers': asyncpg",
     ),
+    (
+        "pgqueuer[driver=asyncpgpool,batch=100]",
+        "pgqueuer docs, 'Performance Tuning' > 'Connection Pooling' (AsyncpgPoolDriver, pool max_size 32)",
+    ),
     ("pgqueuer[batch=100]", "pgqueuer docs, 'Performance Tuning' > 'Batch Size', psycopg driver"),
     (
         "pgqueuer[driver=asyncpg,batch=100,procs=2]",

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench import report
-from bench.adapters import DEFAULT_SYSTEMS, get_adapter
+from bench.adapters import DEFAULT_SYSTEMS, get_adapter, spec_label
 from bench.runner import RunError, Runner, Settings
 from bench.server import Server, machine_info
 
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         "argv": sys.argv,
         "systems": systems,
         "skipped": skipped,
-        "labels": {s: get_adapter(s).label for s in systems},
+        "labels": {s: spec_label(s) for s in systems},
         "versions": _versions(systems),
         "machine": machine_info(),
         "python": platform.python_version(),

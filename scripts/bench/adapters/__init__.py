@@ -30,7 +30,7 @@ PYTHON_PEERS = ("pgqueuer", "procrastinate", "chancy")
 # settings a system spec may carry, "system[key=value,...]" (the issue 18 grid):
 #   procs   worker processes (each with the given concurrency)      every system
 #   c       handler concurrency per process                          every system
-#   driver  psycopg | asyncpg                                        pgqueuer
+#   driver  psycopg | asyncpg | asyncpgpool                          pgqueuer
 #   batch   QueueManager.run(batch_size=...)                         pgqueuer
 OPTION_KEYS = ("procs", "c", "driver", "batch")
 
@@ -48,6 +48,13 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
                 raise ValueError(f"bad option {item!r} in {spec!r}; options: {', '.join(OPTION_KEYS)}")
             options[key] = value
     return base, options
+
+
+def spec_label(spec: str) -> str:
+    """'ringq (c=64, procs=2)': the adapter's label with the spec's settings."""
+    base, opts = parse_spec(spec)
+    label = get_adapter(base).label
+    return f"{label} ({', '.join(f'{k}={v}' for k, v in opts.items())})" if opts else label
 
 
 def get_adapter(name: str) -> Adapter:

@@ -101,11 +101,17 @@ class PgqueuerAdapter(Adapter):
         from pgqueuer.models import Job
 
         conn: Any
-        if self.options.get("driver") == "asyncpg":  # pgqueuer docs, 'Drivers': asyncpg
+        driver = self.options.get("driver", "psycopg")
+        if driver == "asyncpg":  # pgqueuer docs, 'Drivers': asyncpg
             import asyncpg
 
             conn = await asyncpg.connect(dsn)
             pgq = PgQueuer.from_asyncpg_connection(conn)
+        elif driver == "asyncpgpool":  # pgqueuer docs, 'Performance Tuning' > 'Connection Pooling'
+            import asyncpg
+
+            conn = await asyncpg.create_pool(dsn, min_size=2, max_size=max(4, 2 * concurrency))
+            pgq = PgQueuer.from_asyncpg_pool(conn)
         else:
             conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True)
             pgq = PgQueuer.from_psycopg_connection(conn)

@@ -66,3 +66,25 @@ def verify_mutants(ctx: VerifyContext) -> StepOutcome:
     if wrong:
         summary += f"; wrong: {', '.join(wrong)}"
     return StepOutcome(not wrong, summary, {"mutants": [r.as_dict() for r in results]})
+
+
+@step(
+    "tracecheck",
+    "trace validation: traces of the real implementation (replayed paths of SegmentedStorage_dlq, "
+    "stutters included) are behaviours of SegmentedStorage.tla, checked by tlacheck",
+    order=62,
+)
+def verify_tracecheck(ctx: VerifyContext) -> StepOutcome:
+    from ringq_proof.tracecheck import validate_replay
+
+    v = validate_replay("SegmentedStorage_dlq", ctx.database_url, max_paths=40)
+    return StepOutcome(
+        v.ok,
+        v.summary(),
+        {
+            "traces": v.traces,
+            "accepted": v.accepted,
+            "states": v.states,
+            "rejected": [p for p, _, _ in v.rejected],
+        },
+    )

@@ -355,7 +355,7 @@ class RingqSystem:
         timing: Timing,
         index: int,
         crash: bool = False,
-        post_check: Callable[[], None] | None = None,
+        post_check: Callable[[], object] | None = None,
     ) -> None:
         """Run the real step(s) of `action`; `post_check` runs between the step's own commit and
         any post-commit step of a mutant. With `crash`, raise `Crashed` after killing the step's
@@ -375,7 +375,7 @@ class RingqSystem:
         return Job("t", {}, queue=QUEUE, priority=0, max_attempts=self.cfg.max_attempts)
 
     def _do_Enqueue(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         ids = self.run(
             "maintenance", enqueue_call(self.schema, self.now(), [self._new_job()], 1_000_000), crash
@@ -383,7 +383,7 @@ class RingqSystem:
         self._job(p["j"], ids)
 
     def _do_EnqueueBegin(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         j = p["j"]
         conn = self._connect(f"p-{j}", autocommit=False, options=f"-c lock_timeout={LOCK_TIMEOUT_MS * 10}")
@@ -396,14 +396,14 @@ class RingqSystem:
         self._job(j, ids)
 
     def _do_EnqueueCommit(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         conn = self.producers.pop(p["j"])
         conn.commit()
         conn.close()
 
     def _do_EnqueueAbort(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         conn = self.producers.pop(p["j"])
         self.aborts += 1
@@ -414,7 +414,7 @@ class RingqSystem:
             self._kill(conn)  # enqueue.before_commit: the caller's backend dies
 
     def _do_Claim(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         w = p["w"]
         got = self.run(w, claim_call(self.schema, self.now(), w, [QUEUE], 1, t.lease.get(i, NEVER)), crash)
@@ -427,7 +427,7 @@ class RingqSystem:
                 self.run(w, self._call("_mutant_advance", [c.job_id], [c.run_lease]))
 
     def _do_Complete(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         w = p["w"]
         key = self.held[w]
@@ -443,7 +443,7 @@ class RingqSystem:
             self.run(w, self._call("_mutant_write_result", [key[0]], [key[1]], [json.dumps(result)]))
 
     def _do_Fail(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         w = p["w"]
         key = self.held[w]
@@ -456,7 +456,7 @@ class RingqSystem:
             raise Diverged(f"Fail({w}): {outcome}")
 
     def _do_Heartbeat(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         w = p["w"]
         key = self.held[w]
@@ -469,7 +469,7 @@ class RingqSystem:
             raise Diverged(f"Heartbeat({w}): lease lost {lost}")
 
     def _do_Crash(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         w = p["w"]
         with contextlib.suppress(Exception):
@@ -478,29 +478,29 @@ class RingqSystem:
         self.held[w] = None
 
     def _do_Tick(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         return  # the clock moved to this step's time: the attempt's deadline is behind it
 
     def _do_Rescue(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         n = self.run("maintenance", rescue_call(self.schema, self.now(), NO_BACKOFF, limit=1), crash)
         if n != 1:
             raise Diverged(f"Rescue: rescue.sql rescued {n} attempts, the model one")
 
     def _do_Cancel(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         self.run("maintenance", cancel_call(self.schema, self.now(), self.job_ids[p["j"]]), crash)
 
     def _do_Promote(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         self.run("maintenance", promote_call(self.schema, self.now()), crash)
 
     def _do_DlqRetry(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         self.run("maintenance", dlq_retry_call(self.schema, self.now(), [self.job_ids[p["j"]]], None), crash)
 
@@ -508,12 +508,12 @@ class RingqSystem:
         self.run("maintenance", rotate_call(self.schema, ring, LOCK_TIMEOUT_MS), crash)
 
     def _do_RotateQueue(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         self._rotate("queue", crash)
 
     def _do_RotateClaim(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         self._rotate("claim", crash)
 
@@ -523,12 +523,12 @@ class RingqSystem:
             raise Diverged(f"prune({ring}) pruned slot {got}, the model slot {k}")
 
     def _do_PruneQueue(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         self._prune("queue", p["k"], crash)
 
     def _do_PruneClaim(
-        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], None]
+        self, p: dict[str, Any], b: State, a: State, t: Timing, i: int, crash: bool, pc: Callable[[], object]
     ) -> None:
         self._prune("claim", p["k"], crash)
 

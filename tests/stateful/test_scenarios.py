@@ -12,10 +12,15 @@ from __future__ import annotations
 import pytest
 
 from .test_storage_machine import (
+    Begin,
     Cancel,
+    CancelRace,
     Claim,
     Complete,
     CrashWorker,
+    DlqPurge,
+    DlqRetry,
+    End,
     Enqueue,
     EnqueueBegin,
     EnqueueEnd,
@@ -182,6 +187,107 @@ SCENARIOS: dict[str, list[object]] = {
         Complete(0),
         Complete(1),
     ],
+    # -- issue 13 (mutants 13..20) --------------------------------------------------------------
+    # rescue_horizon_late_claim: a claim whose clock was read before a rescue moved its horizon
+    # (stalled before its transaction, or open across the rescue) must still be rescued
+    "claim_stalled_across_a_rescue": [
+        Enqueue(1),
+        Begin("claim", "w1", stalled=True),
+        Tick(31.0),
+        Tick(31.0),
+        Rescue(),
+        End("claim", "w1"),
+        Tick(6.0),
+        Rescue(),
+    ],
+    "claim_open_across_a_rescue": [
+        Enqueue(1),
+        Begin("claim", "w1"),
+        Tick(31.0),
+        Tick(31.0),
+        Rescue(),
+        End("claim", "w1"),
+        Rescue(),
+    ],
+    # backoff_overflow: the third rescue of a 4-attempt job computes factor^2 (factor 1e300)
+    "rescue_backoff_at_attempt_three": [
+        Enqueue(1, max_attempts=4),
+        Claim("w1"),
+        Tick(31.0),
+        Rescue(),
+        Claim("w1"),
+        Tick(31.0),
+        Rescue(),
+        Claim("w1"),
+        Tick(31.0),
+        Rescue(),
+        Claim("w1"),
+        Fail(0, backoff=True),
+    ],
+    # complete_duplicate_items: one attempt twice in one complete_many
+    "complete_many_duplicate_item": [Enqueue(1), Claim("w1"), Complete(0, dup=True)],
+    # any_isolation_level: a REPEATABLE READ caller transaction across a rotation and a prune
+    "repeatable_read_enqueue_across_prune": [
+        Enqueue(1),
+        Claim("w1"),
+        Complete(0),
+        EnqueueBegin("p1", isolation="repeatable read"),
+        Rotate("queue"),
+        Prune("queue"),
+        EnqueueEnd("p1"),
+    ],
+    # cancel_race_unique_violation: two cancels of one queued job at once
+    "two_cancels_at_once": [
+        Enqueue(1),
+        CancelRace(0),
+        Enqueue(1),
+        CancelRace(1),
+        Enqueue(1),
+        CancelRace(2),
+    ],
+    # doctor_split_dlq_evidence (a): rescued into the DLQ, queue slot pruned, retried, claimed
+    "rescue_dlq_prune_retry_claim": [
+        Enqueue(1),
+        Claim("w1"),
+        Tick(31.0),
+        Rescue(),
+        Claim("w1"),
+        Tick(31.0),
+        Rescue(),
+        Rotate("queue"),
+        Prune("queue"),
+        DlqRetry(0),
+        Claim("w1"),
+    ],
+    # (b): dead-lettered, purged, claim slot pruned
+    "dlq_purge_then_claim_prune": [
+        Enqueue(1),
+        Claim("w1"),
+        Fail(0, dead_letter=True),
+        DlqPurge(0),
+        Rotate("claim"),
+        Prune("claim"),
+    ],
+    # dlq_retry_ignores_dedup: J1 (key K) dead-lettered, J2 takes K, J1 retried
+    "dlq_retry_with_dedup_key_taken": [
+        Enqueue(1, key="K"),
+        Claim("w1"),
+        Fail(0, dead_letter=True),
+        Enqueue(1, key="K"),
+        DlqRetry(0),
+    ],
+    # rescue_waits_on_busy_lane: a fail in flight holds lane q; the expired attempt in queue r
+    # must still be rescued
+    "rescue_beside_a_held_lane": [
+        Enqueue(1),
+        Enqueue(1, queue="r"),
+        Claim("w1", limit=2),
+        Tick(31.0),
+        Begin("fail", pick=0),
+        Rescue(),
+        End("fail"),
+        Rescue(),
+    ],
 }
 
 
@@ -192,6 +298,7 @@ def replay(steps: list[object]) -> None:
         for action in steps:
             m.act(action)
             m.sql_invariants_hold()
+            m.dedup_keys_unique()
             m.log_invariants_hold()
     finally:
         m.teardown()

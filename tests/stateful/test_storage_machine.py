@@ -30,11 +30,12 @@ from ringq.admin import JobAlreadyTerminal
 from ringq.client import claim_call
 from ringq.embedded import database_url
 from ringq.errors import AttemptClosed, InvalidInput, JobNotFound, MaintenanceBusy, PruneBlocked, RingqError
-from ringq.invariants import InvariantViolation, run_checks
+from ringq.invariants import InvariantViolation, run_check, run_checks
 from ringq.maintenance import rescue_call
 from ringq.sqlfiles import Call
 from ringq_proof import mutants
 from ringq_proof.execlog import check_log
+from ringq_proof.mutants.doctor import SPLIT_DLQ_EVIDENCE_CHECKS
 
 from .harness import BACKOFF, LEASE, MAX_ATTEMPTS, MAX_ATTEMPTS_HIGH, QUEUES, Crash, Crashed, Harness
 from .profiles import chosen
@@ -636,6 +637,12 @@ class StorageMachine(RuleBasedStateMachine):
     @invariant()
     def sql_invariants_hold(self) -> None:
         bad = [r for r in run_checks(self.h.admin, self.h.schema) if not r.ok]
+        if "split_dlq_evidence" in self.h.flags:  # MUTANT doctor_split_dlq_evidence: the old checks
+            bad += [
+                r
+                for c in SPLIT_DLQ_EVIDENCE_CHECKS
+                if not (r := run_check(self.h.admin, self.h.schema, c)).ok
+            ]
         if bad:
             err = InvariantViolation(bad)
             self._fail(err.invariants[0], str(err))

@@ -314,6 +314,155 @@ $$""",
         tla_switch="SegmentedStorage: BugSeqAtBegin",
         expected=("CountersMatch", "NoLostJob", "PruneSafety"),
     ),
+    # -- issue 13: the eight bugs of the adversarial review, each re-introduced ----------------
+    Mutant(
+        "rescue_horizon_late_claim",
+        13,
+        "rescue does not exclude in-flight claims and a claim's deadline is now + lease even when "
+        "a rescue already moved its horizon past it: a claim that commits late (clock read before "
+        "its transaction, or open across the rescue) is below every later scan and never rescued.",
+        patches=(
+            Patch(
+                "claim.sql",
+                "SELECT greatest(p_now + make_interval(secs => p_lease), h.horizon) INTO v_deadline",
+                "SELECT p_now + make_interval(secs => p_lease) INTO v_deadline",
+            ),
+            Patch(
+                "rescue.sql",
+                "PERFORM pg_advisory_xact_lock(hashtext({schema_name}), {schema}._ring_key('claim'));",
+                "NULL;  -- MUTANT rescue_horizon_late_claim: claims may be in flight",
+            ),
+        ),
+        expected=("EventuallyTerminal",),
+    ),
+    Mutant(
+        "backoff_overflow",
+        14,
+        "backoff_delay computes base * factor^(attempt-1) before capping it: a large factor or "
+        "attempt number overflows float8 (22003) and fail()/rescue() error on every call.",
+        patches=(
+            Patch(
+                "common.sql",
+                "    SELECT CASE\n"
+                "               WHEN p_backoff[1] <= 0 OR p_backoff[3] <= 0 THEN 0::float8\n",
+                "    SELECT CASE\n               WHEN false THEN 0::float8\n",
+            ),
+            Patch(
+                "common.sql",
+                "               WHEN p_backoff[2] <= 1 THEN least(p_backoff[3], p_backoff[1])\n"
+                "               WHEN greatest(p_attempt - 1, 0) * ln(p_backoff[2]) >= ln(p_backoff[3] / p_backoff[1])\n"
+                "                   THEN p_backoff[3]\n",
+                "",
+            ),
+        ),
+        expected=("EventuallyTerminal",),
+    ),
+    Mutant(
+        "complete_duplicate_items",
+        15,
+        "complete_many does not de-duplicate its items: one attempt listed twice wins the closure "
+        "once but writes two 'completed' terminal rows (and answers None twice).",
+        patches=(
+            Patch(
+                "complete.sql",
+                "SELECT DISTINCT ON (t.job_id, t.run_lease) t.job_id, t.run_lease, t.result",
+                "SELECT t.job_id, t.run_lease, t.result",
+            ),
+            Patch(
+                "complete.sql",
+                "CASE WHEN t.o > min(t.o) OVER (PARTITION BY t.job_id, t.run_lease) THEN 'duplicate'\n"
+                "                WHEN t.run_lease",
+                "CASE WHEN t.run_lease",
+            ),
+        ),
+        expected=("NoDuplicateCompletion", "TerminalHasResult"),
+    ),
+    Mutant(
+        "any_isolation_level",
+        16,
+        "ringq's functions run at whatever isolation level the caller's transaction has: a "
+        "REPEATABLE READ enqueue transaction sequences its jobs at commit into the queue slot its "
+        "old snapshot calls current, although that slot was sealed and pruned meanwhile.",
+        patches=(
+            Patch(
+                "common.sql",
+                "    IF current_setting('transaction_isolation') <> 'read committed' THEN\n"
+                "        RAISE EXCEPTION USING ERRCODE = 'RQ005',\n"
+                "            MESSAGE = 'ringq ' || p_what",
+                "    IF false THEN\n        RAISE EXCEPTION USING ERRCODE = 'RQ005',\n"
+                "            MESSAGE = 'ringq ' || p_what",
+            ),
+            Patch(
+                "enqueue.sql",
+                "    IF current_setting('transaction_isolation') <> 'read committed' THEN",
+                "    IF false THEN  -- MUTANT any_isolation_level",
+            ),
+        ),
+        expected=("PruneSafety", "CountersMatch"),
+    ),
+    Mutant(
+        "cancel_race_unique_violation",
+        17,
+        "two cancels of one queued job: the loser, which waited on the winner's lane lock, inserts "
+        "a second terminal row and then the cancel marker: a raw unique violation (cancels_pkey) "
+        "instead of JobAlreadyTerminal.",
+        patches=(
+            Patch(
+                "cancel.sql",
+                "                INSERT INTO {schema}.cancels (job_id, slot, lane_id, lane_seq, cancelled_at)\n"
+                "                VALUES (p_job_id, r.slot, r.lane_id, r.lane_seq, p_now)\n"
+                "                ON CONFLICT DO NOTHING;\n"
+                "                GET DIAGNOSTICS v_won = ROW_COUNT;\n"
+                "                CONTINUE WHEN v_won = 0;\n"
+                "                INSERT INTO {schema}.done (slot, job_id, queue, run_lease, outcome, finished_at)\n"
+                "                VALUES (r.slot, p_job_id, r.queue, NULL, 'cancelled', p_now);\n",
+                "                INSERT INTO {schema}.done (slot, job_id, queue, run_lease, outcome, finished_at)\n"
+                "                VALUES (r.slot, p_job_id, r.queue, NULL, 'cancelled', p_now);\n"
+                "                PERFORM pg_sleep(0.05);  -- MUTANT: widen the window\n"
+                "                INSERT INTO {schema}.cancels (job_id, slot, lane_id, lane_seq, cancelled_at)\n"
+                "                VALUES (p_job_id, r.slot, r.lane_id, r.lane_seq, p_now);\n",
+            ),
+        ),
+        expected=("TypedErrors",),
+    ),
+    Mutant(
+        "doctor_split_dlq_evidence",
+        18,
+        "the doctor reads 'this job ended in the DLQ' from hand-kept copies in each check instead "
+        "of one helper: false alarms (AttemptLimitRespected after rescue->DLQ, queue prune, "
+        "dlq_retry and a claim; NoLostJob after dlq_purge and a claim prune) on legal histories.",
+        client=frozenset({"split_dlq_evidence"}),
+        expected=("AttemptLimitRespected", "NoLostJob"),
+    ),
+    Mutant(
+        "dlq_retry_ignores_dedup",
+        19,
+        "dlq_retry ignores dedup keys: a dead-lettered job whose key another live job took since "
+        "is retried anyway, and two live jobs carry one key.",
+        patches=(
+            Patch(
+                "dlq_retry.sql",
+                "AND d.job_id <> q.job_id AND {schema}._job_live(d.job_id)));",
+                "AND false));  -- MUTANT dlq_retry_ignores_dedup",
+            ),
+        ),
+        expected=("DedupUnique",),
+    ),
+    Mutant(
+        "rescue_waits_on_busy_lane",
+        20,
+        "rescue locks the lanes of every expired attempt FOR UPDATE (no SKIP LOCKED): one lane held "
+        "by another transaction stops (or, without a lock timeout, stalls) the rescue of every "
+        "other queue.",
+        patches=(
+            Patch(
+                "rescue.sql",
+                "ORDER BY l.lane_id FOR UPDATE SKIP LOCKED);",
+                "ORDER BY l.lane_id FOR UPDATE);",
+            ),
+        ),
+        expected=("EventuallyTerminal",),
+    ),
 )
 
 BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}

@@ -127,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
             def step(
                 desc: str, fn: Callable[[Callable[[float, float], None]], dict[str, Any]]
             ) -> dict[str, Any]:
+                desc = escape(desc)  # system specs carry [settings]: not rich markup
                 task = progress.add_task(desc, total=1.0)
 
                 def cb(done: float, total: float) -> None:
@@ -264,7 +265,7 @@ def run_grid(
             def one(cb: Callable[[float, float], None], spec: str = spec) -> dict[str, Any]:
                 return runner.drain(spec, args.grid_n, cb)
 
-            results["grid"][spec] = step(f"grid drain {escape(spec)} ({args.grid_n:,} jobs)", one)
+            results["grid"][spec] = step(f"grid drain {spec} ({args.grid_n:,} jobs)", one)
     finally:
         runner.settings.drain_timeout = saved
 

@@ -12,6 +12,7 @@ from tlacheck.builtin.ops import (
     _has_prime,
     _idents,
     _pat_names,
+    captures_context,
     leaf_fn,
 )
 from tlacheck.builtin.runtime import (
@@ -82,9 +83,13 @@ class Definitions(CompilerCore):
                 return d.value
             if d.const_state == 0:
                 try:
-                    d.value = f(CONST_CTX, {})
-                    d.const_state = 1
-                    return d.value
+                    v = f(CONST_CTX, {})
+                    if captures_context(v):
+                        d.const_state = 2  # it would read variables later, in no state
+                    else:
+                        d.value = v
+                        d.const_state = 1
+                        return v
                 except NeedsState:
                     d.const_state = 2
                 except EvalError:

@@ -23,6 +23,7 @@ from tlacheck.builtin.values import (
     BigUnionSet,
     DiffSet,
     EvalError,
+    FilterSet,
     InterSet,
     LazySet,
     ProductSet,
@@ -94,9 +95,13 @@ def _cache_constant(f: Fn) -> Fn:
             return state[1]
         if st == 0:
             try:
-                state[1] = f(CONST_CTX, {})
-                state[0] = 1
-                return state[1]
+                v = f(CONST_CTX, {})
+                if captures_context(v):
+                    state[0] = 2
+                else:
+                    state[1] = v
+                    state[0] = 1
+                    return v
             except (NeedsState, EvalError, KeyError):
                 state[0] = 2
         return f(c, e)
@@ -343,3 +348,23 @@ def leaf_fn(kind: str, x: Any) -> Fn:
 def leaf_of(f: Fn) -> tuple[str, Any] | None:
     r: tuple[str, Any] | None = getattr(f, "leaf", None)
     return r
+
+
+def captures_context(v: Any) -> bool:
+    """Does v evaluate expressions later, in the context it was built in? (A set filter over an
+    infinite set tests its predicate on membership; a recursive function evaluates its body on
+    application.) Such a value built in the constant context must not be cached as a constant:
+    its predicate or body may read variables."""
+    if isinstance(v, FilterSet | RecFn):
+        return True
+    if isinstance(v, LazySet):
+        for x in vars(v).values() if hasattr(v, "__dict__") else ():
+            if isinstance(x, list | tuple):
+                if any(captures_context(y) for y in x):
+                    return True
+            elif isinstance(x, dict):
+                if any(captures_context(y) for y in x.values()):
+                    return True
+            elif captures_context(x):
+                return True
+    return False

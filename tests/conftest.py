@@ -29,7 +29,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture(scope="session")
 def db_url() -> str:
-    """`RINGQ_DATABASE_URL`, or an embedded PostgreSQL 18 started for this test process."""
+    """`RINGQ_DATABASE_URL`, or an embedded PostgreSQL 18 started for this test process: in a
+    temporary directory, with a watchdog that stops it and removes the directory when this
+    process ends, even by SIGKILL (tests/cli/test_cli_db.py)."""
     return database_url()
 
 

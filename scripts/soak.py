@@ -1,5 +1,6 @@
-"""Long chaos run: worker processes, producer, maintenance rotating/pruning every ~150 ms,
-random SIGKILLs and backend terminations; then the execution-log checker and the SQL invariants.
+"""Long chaos run: worker processes, producer, maintenance rotating/pruning every ~150 ms and
+retrying/purging dead-lettered jobs (workers dead-letter some failures), random SIGKILLs and
+backend terminations; then the execution-log checker and the SQL invariants.
 
     .venv/bin/python scripts/soak.py --seconds 600 --workers 4
     RINGQ_MUTANT=finalize_no_fence .venv/bin/python scripts/soak.py --seconds 60
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--drain-seconds", type=float, default=60.0)
     p.add_argument("--keep-schema", action="store_true", help="leave the schema for `ringq doctor`")
+    p.add_argument(
+        "--no-dlq-ops", action="store_true", help="no DLQ retry/purge (and no dead-lettering by workers)"
+    )
     args = p.parse_args(argv)
     url = os.environ.get("RINGQ_DATABASE_URL") or database_url()
     result = run_chaos(
@@ -40,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         drain_seconds=args.drain_seconds,
         mutant=mutants.from_env(),
         keep_schema=args.keep_schema,
+        dlq_ops=not args.no_dlq_ops,
     )
     print(result.summary())
     print("OK" if result.ok else "FAILED")

@@ -57,7 +57,9 @@ def _is_deadlock(exc: BaseException) -> bool:
 # -- the worker process -----------------------------------------------------------------------
 
 
-def worker_main(url: str, schema: str, name: str, log_path: str, lease: float) -> None:
+def worker_main(
+    url: str, schema: str, name: str, log_path: str, lease: float, dead_letter: float = 0.0
+) -> None:
     log = JsonlWriter(log_path, worker=name)
     rng = random.Random(f"{name}-{os.getpid()}")
     backoff = Backoff(base=0.2, factor=1.0, cap=0.2, jitter=0.0)
@@ -86,7 +88,8 @@ def worker_main(url: str, schema: str, name: str, log_path: str, lease: float) -
             log.add("execute", job_id=c.job_id, run_lease=c.run_lease, attempt=c.attempt, detail=c.payload)
             time.sleep(rng.random() * 0.01)
             if rng.random() < 0.1:
-                failed.append(Failure(c.job_id, c.run_lease, "flaky", retry_delay=0.2))
+                dead = rng.random() < dead_letter  # straight to the DLQ (soak's DLQ operations)
+                failed.append(Failure(c.job_id, c.run_lease, "flaky", retry_delay=0.2, dead_letter=dead))
             else:
                 done.append(Completion(c.job_id, c.run_lease, {"by": name}))
         try:
@@ -143,7 +146,17 @@ class ChaosResult:
 
 
 class _Chaos:
-    def __init__(self, url: str, schema: str, workdir: Path, workers: int, lease: float, seed: int) -> None:
+    def __init__(
+        self,
+        url: str,
+        schema: str,
+        workdir: Path,
+        workers: int,
+        lease: float,
+        seed: int,
+        dlq_ops: bool = False,
+    ) -> None:
+        self.dlq_ops = dlq_ops
         self.url, self.schema, self.workdir = url, schema, workdir
         self.n_workers, self.lease = workers, lease
         self.rng = random.Random(seed)
@@ -153,7 +166,15 @@ class _Chaos:
         self.stop_maint = threading.Event()
         self.prune_enabled = threading.Event()
         self.prune_enabled.set()
-        self.maint_counts = {"promote": 0, "rescue": 0, "rotate": 0, "prune": 0, "busy": 0}
+        self.maint_counts = {
+            "promote": 0,
+            "rescue": 0,
+            "rotate": 0,
+            "prune": 0,
+            "busy": 0,
+            "dlq_retry": 0,
+            "dlq_purge": 0,
+        }
         self.enqueued = 0
         self.errors: list[str] = []
         self.log_paths: list[Path] = []
@@ -175,6 +196,7 @@ class _Chaos:
                 f"{name}.{gen}",
                 str(path),
                 str(self.lease),
+                "0.5" if self.dlq_ops else "0",
             ],
             stdout=subprocess.DEVNULL,
             stderr=open(self.workdir / f"{name}.{gen}.err", "wb"),
@@ -235,8 +257,28 @@ class _Chaos:
                 except (psycopg.Error, RingqError) as exc:
                     if _is_deadlock(exc):
                         self.producer_log.add("deadlock", detail=f"{name}: {exc}")
+            if self.dlq_ops and tick % 4 == 0:
+                self.dlq_step(q)
             time.sleep(0.05)
         q.close()
+
+    def dlq_step(self, q: Queue) -> None:
+        """Retry or purge a few dead-lettered jobs (soak: DLQ operations beside rotation/prune)."""
+        try:
+            for e in q.dlq_list(limit=5):
+                if self.rng.random() < 0.6:
+                    if q.dlq_retry([e.job_id]):
+                        self.producer_log.add("dlq_retry", job_id=e.job_id)
+                        self.maint_counts["dlq_retry"] += 1
+                else:
+                    self.producer_log.add("dlq", job_id=e.job_id, detail="purged")  # it ended there
+                    if q.dlq_purge([e.job_id]):
+                        self.maint_counts["dlq_purge"] += 1
+        except (MaintenanceBusy, PruneBlocked):
+            self.maint_counts["busy"] += 1
+        except (psycopg.Error, RingqError) as exc:
+            if _is_deadlock(exc):
+                self.producer_log.add("deadlock", detail=f"dlq: {exc}")
 
     def terminate_random_backend(self, admin: psycopg.Connection) -> bool:
         rows = admin.execute(
@@ -287,6 +329,7 @@ def run_chaos(
     mutant: mutants.Mutant | None = None,
     keep_schema: bool = False,
     workdir: Path | None = None,
+    dlq_ops: bool = False,
 ) -> ChaosResult:
     schema = f"chaos_{uuid.uuid4().hex[:10]}"
     admin = psycopg.connect(url, autocommit=True)
@@ -295,7 +338,7 @@ def run_chaos(
         mutants.install_mutant(admin, schema, mutant)
     tmp = workdir or Path(os.environ.get("TMPDIR", "/tmp")) / f"ringq-{schema}"
     tmp.mkdir(parents=True, exist_ok=True)
-    c = _Chaos(url, schema, tmp, workers, lease, seed)
+    c = _Chaos(url, schema, tmp, workers, lease, seed, dlq_ops)
     names = [f"w{i}" for i in range(workers)]
     for n in names:
         c.start_worker(n)
@@ -349,7 +392,9 @@ def run_chaos(
         log,
         live_at_end=_live_jobs(admin, schema),
         final_outcomes=_final_outcomes(admin, schema),
-        max_attempts=MAX_ATTEMPTS,
+        # with DLQ retries a job has several lives, and the per-process logs are merged file by
+        # file (not in time order): the per-life count is left to the SQL checks then
+        max_attempts=None if dlq_ops else MAX_ATTEMPTS,
     )
     violations = [r for r in run_checks(admin, schema) if not r.ok]
     result = ChaosResult(
@@ -371,4 +416,11 @@ def run_chaos(
 
 
 if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "worker":
-    worker_main(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6]))
+    worker_main(
+        sys.argv[2],
+        sys.argv[3],
+        sys.argv[4],
+        sys.argv[5],
+        float(sys.argv[6]),
+        float(sys.argv[7]) if len(sys.argv) > 7 else 0.0,
+    )

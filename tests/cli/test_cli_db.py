@@ -130,6 +130,8 @@ def test_a_stale_postmaster_is_recovered_with_one_line(project: Path) -> None:
     os.kill(pid, signal.SIGKILL)  # the postmaster dies; its postmaster.pid stays behind
     wait_for(lambda: pid_gone(pid), 30, "the killed postmaster to be gone")
     assert (data / "postmaster.pid").exists()
+    status = ringq(project, "db", "status")
+    assert status.returncode == 3 and "left postmaster.pid" in status.stdout
     proc = ringq(project, "install")
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]

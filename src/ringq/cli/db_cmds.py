@@ -42,7 +42,9 @@ def cmd_stop(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     found = running(EMBEDDED_DATA_DIR)
     if found is None:
-        _say(f"ringq db: not running (data in {EMBEDDED_DATA_DIR}); start it with: ringq db start")
+        stale = (EMBEDDED_DATA_DIR / "postmaster.pid").exists()
+        note = "; its postmaster died and left postmaster.pid (removed on start)" if stale else ""
+        _say(f"ringq db: not running (data in {EMBEDDED_DATA_DIR}{note}); start it with: ringq db start")
         return 3  # pg_ctl status's code for "not running"
     owner = "ringq db start" if found.owner is None else f"process {found.owner}, stops when it exits"
     _say(f"ringq db: running at {found.url} (pid {found.pid}, data in {EMBEDDED_DATA_DIR}, owner: {owner})")

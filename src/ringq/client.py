@@ -113,16 +113,18 @@ def check_connect_timeout(value: object) -> float:
 def unavailable(conninfo: str, timeout: float, exc: BaseException) -> DatabaseUnavailable:
     """The DatabaseUnavailable for a pool that gave no connection within `timeout` seconds,
     with libpq's reason from one direct attempt (the pool's own attempts are not reported)."""
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    where = public_location(conninfo)
     try:
         psycopg.connect(conninfo, connect_timeout=max(1, round(timeout)), autocommit=True).close()
     except psycopg.Error as probe:
         text = str(probe).strip()
-        if text:
-            reason = text.splitlines()[0].removeprefix("connection failed: ")
-    return DatabaseUnavailable(
-        f"cannot connect to the database at {public_location(conninfo)} within {timeout:g} s: {reason}"
-    )
+        reason = text.splitlines()[0].removeprefix("connection failed: ") if text else type(probe).__name__
+        return DatabaseUnavailable(
+            f"cannot connect to the database at {where} within {timeout:g} s: {reason}"
+        )
+    # The server answers: every pooled connection stayed busy (or the pool is closed).
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DatabaseUnavailable(f"no free pooled connection to {where} within {timeout:g} s ({detail})")
 
 
 def located(build: Callable[[Sequence[Job]], T], jobs: Sequence[Job], items: bool) -> T:

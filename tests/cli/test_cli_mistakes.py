@@ -353,6 +353,15 @@ def test_an_unreachable_dsn_raises_database_unavailable_within_the_connect_timeo
         Queue(UNREACHABLE, connect_timeout=0)
 
 
+def test_a_starved_pool_is_database_unavailable_not_a_pool_timeout(db_url: str, installed: str) -> None:
+    """The server answers but no pooled connection frees up: a ringq error saying so."""
+    with Queue(db_url, schema=installed, pool_size=1, connect_timeout=1) as queue:
+        with queue._pool.connection():  # the only connection, held
+            with pytest.raises(DatabaseUnavailable, match="no free pooled connection to postgres@"):
+                queue.stats()
+        assert queue.stats() == []  # and it works again once one is free
+
+
 def test_async_queue_unreachable_dsn_raises_database_unavailable() -> None:
     async def attempt() -> DatabaseUnavailable:
         queue = AsyncQueue("postgresql://postgres:secret@127.0.0.1:1/x", connect_timeout=1)

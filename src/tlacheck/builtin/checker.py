@@ -13,7 +13,7 @@ from typing import Any
 from tlacheck.builtin.compiler import _truth
 from tlacheck.builtin.fingerprint import state_fingerprint
 from tlacheck.builtin.model import Model
-from tlacheck.builtin.runtime import Ctx, PDict, normalize
+from tlacheck.builtin.runtime import Ctx, PDict, RecFn, normalize
 from tlacheck.builtin.values import FV, EvalError, render
 from tlacheck.canonical import ModelValue
 from tlacheck.result import CheckResult, TraceStep
@@ -159,7 +159,9 @@ class Explorer:
                     else f"Successor state is not completely specified by action {c.label or 'Next'} of the "
                     f"next-state relation. The following {what}"
                 )
-            out.append((c.label, tuple([normalize(target[v]) for v in vars_])))
+            # a recursive function stored in a state becomes a plain function value
+            vals = [x if (x := target[v]).__class__ is not RecFn else normalize(x) for v in vars_]
+            out.append((c.label, tuple(vals)))
 
         return k
 

@@ -227,7 +227,9 @@ def state_fingerprint(values: tuple[Any, ...]) -> int:
         i = len(_VAR_MULT)
         _VAR_MULT.append(fmix64(i ^ 0x7A5E5D3F1B2C4D6F) + 1)
         _VAR_SUM.append(_VAR_SUM[-1] + _VAR_MULT[-1])
-    return (sum(map(mul, _VAR_MULT, [fingerprint(x) for x in values])) + _VAR_SUM[n]) % _P64 - (1 << 63)
+    # most values are shared with the parent state: read a function's cached fingerprint inline
+    fps = [x.f if x.__class__ is FV and x.f is not None else fingerprint(x) for x in values]
+    return (sum(map(mul, _VAR_MULT, fps)) + _VAR_SUM[n]) % _P64 - (1 << 63)
 
 
 def clear_caches() -> None:

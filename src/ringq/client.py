@@ -120,11 +120,13 @@ def unavailable(conninfo: str, timeout: float, exc: BaseException) -> DatabaseUn
         text = str(probe).strip()
         reason = text.splitlines()[0].removeprefix("connection failed: ") if text else type(probe).__name__
         return DatabaseUnavailable(
-            f"cannot connect to the database at {where} within {timeout:g} s: {reason}"
+            f"database unavailable: cannot connect to the database at {where} within {timeout:g} s: {reason}"
         )
     # The server answers: every pooled connection stayed busy (or the pool is closed).
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return DatabaseUnavailable(f"no free pooled connection to {where} within {timeout:g} s ({detail})")
+    return DatabaseUnavailable(
+        f"database unavailable: no free pooled connection to {where} within {timeout:g} s ({detail})"
+    )
 
 
 def located(build: Callable[[Sequence[Job]], T], jobs: Sequence[Job], items: bool) -> T:

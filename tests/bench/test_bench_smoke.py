@@ -229,3 +229,14 @@ def test_two_worker_processes_through_the_harness(db_url: str) -> None:
     drain = runner.drain("ringq[c=4,procs=2]", 200, lambda _a, _b: None)
     assert drain["started"] == 200 and drain["duplicates"] == 0, drain
     assert drain["completed_seen"] == 200
+
+
+def test_ringq_lanes_setting_spreads_jobs() -> None:
+    from bench.adapters import get_adapter
+    from bench.adapters.ringq_adapter import lane_of
+
+    assert lane_of(7, 1) == ("bench", 0)
+    lanes = {lane_of(s, 300) for s in range(900)}
+    assert len(lanes) == 300 and {p for _, p in lanes} == {0, 1, 2}
+    assert len({q for q, _ in lanes}) == 100
+    assert get_adapter("ringq[lanes=300]").options == {"lanes": "300"}

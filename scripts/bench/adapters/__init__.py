@@ -32,7 +32,8 @@ PYTHON_PEERS = ("pgqueuer", "procrastinate", "chancy")
 #   c       handler concurrency per process                          every system
 #   driver  psycopg | asyncpg | asyncpgpool                          pgqueuer
 #   batch   QueueManager.run(batch_size=...)                         pgqueuer
-OPTION_KEYS = ("procs", "c", "driver", "batch")
+#   lanes   jobs spread over N lanes (queues x 3 priorities)         ringq
+OPTION_KEYS = ("procs", "c", "driver", "batch", "lanes")
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:

@@ -19,14 +19,28 @@ TASK = "bench_noop"
 QUEUE = "bench"
 
 
+def lane_of(seq: int, lanes: int) -> tuple[str, int]:
+    """(queue, priority) of a job when the work is spread over `lanes` lanes: queues of three
+    priorities each (lanes=300: 100 queues x 3 priorities); lanes=1 is the one bench lane."""
+    if lanes <= 1:
+        return QUEUE, 0
+    i = seq % lanes
+    return f"{QUEUE}{i // 3}", i % 3
+
+
 class _RingqProducer(Producer):
-    def __init__(self, queue: Any) -> None:
+    def __init__(self, queue: Any, lanes: int = 1) -> None:
         self.queue = queue
+        self.lanes = lanes
 
     async def enqueue(self, seqs: Sequence[int]) -> None:
         from ringq.types import Job
 
-        await self.queue.enqueue_many([Job(TASK, {"seq": s}, queue=QUEUE) for s in seqs])
+        jobs = []
+        for s in seqs:
+            q, prio = lane_of(s, self.lanes)
+            jobs.append(Job(TASK, {"seq": s}, queue=q, priority=prio))
+        await self.queue.enqueue_many(jobs)
 
     async def close(self) -> None:
         await self.queue.close()
@@ -78,7 +92,8 @@ class RingqAdapter(Adapter):
     async def producer(self, dsn: str) -> Producer:
         from ringq.aclient import AsyncQueue
 
-        return _RingqProducer(AsyncQueue(dsn, schema=SCHEMA, pool_size=1))
+        # lanes=N (spec setting): the work spread over N lanes, the worker claiming from all
+        return _RingqProducer(AsyncQueue(dsn, schema=SCHEMA, pool_size=1), int(self.options.get("lanes", 1)))
 
     async def tx_producer(self, dsn: str) -> TxProducer:
         from ringq.aclient import AsyncQueue

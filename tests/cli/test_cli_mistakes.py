@@ -286,6 +286,22 @@ def test_worker_queue_name_with_a_space_exits_at_once() -> None:
     assert code == 2 and "'a b'" in line and time.monotonic() - started < 5
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["demo", "--jobs", "1", "--rate", "inf"],  # was: OverflowError traceback from the producer
+        ["maintain", "--interval", "inf"],  # was: accepted, then a leader that never ticks
+        ["worker", "--app", "json:dumps", "--lease", "inf"],
+        ["verify", "--steps", ","],  # was: no step named = every default step (minutes)
+    ],
+    ids=["demo-rate-inf", "maintain-interval-inf", "worker-lease-inf", "verify-steps-empty"],
+)
+def test_non_finite_seconds_and_empty_step_lists_are_usage_errors(argv: list[str]) -> None:
+    code, _, err = run_quiet(argv)
+    assert_one_line_mistake(code, err, argv)
+    assert code == 2
+
+
 def test_install_with_other_slot_counts_on_an_existing_schema(db_url: str, installed: str) -> None:
     """Was: "installed ... (queue slots 8, claim slots 6)" while the database kept 4 and 4."""
     argv = [

@@ -9,7 +9,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ringq.cli.argtypes import positive_float, positive_int
+from ringq.cli.argtypes import positive_float, positive_int, step_names
 from ringq.cli.db import connect, resolve_url
 from ringq.cli.failure import CliError
 from ringq.cli.render import console
@@ -121,7 +121,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 
     p = subparsers.add_parser("verify", parents=[common], help="run the named verification steps")
     p.add_argument(
-        "--steps", type=lambda s: [x for x in s.split(",") if x], default=None, help="comma-separated"
+        "--steps", type=step_names, default=None, help="comma-separated (default: the default steps)"
     )
     p.add_argument("--list", action="store_true", help="list the registered steps")
     p.add_argument(

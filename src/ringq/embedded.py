@@ -301,8 +301,12 @@ def _recover_stale(data_dir: Path) -> str | None:
 @contextlib.contextmanager
 def _project_lock(data_dir: Path) -> Iterator[None]:
     """One process at a time finds-or-starts the project's server."""
-    data_dir.parent.mkdir(parents=True, exist_ok=True)
-    with open(data_dir.parent / "server.lock", "a") as fh:
+    try:
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(data_dir.parent / "server.lock", "a")
+    except OSError as exc:
+        raise EmbeddedPostgresError(f"cannot use {data_dir.parent}/: {exc.strerror or exc}") from exc
+    with fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -315,6 +319,8 @@ def _port_for(data_dir: Path) -> int:
     port = _read_state(data_dir).get("port")
     if isinstance(port, int) and 0 < port < 65536:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            # As the postmaster binds: SO_REUSEADDR, so the last run's TIME_WAIT does not count.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:

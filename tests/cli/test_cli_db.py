@@ -194,3 +194,10 @@ def test_the_worker_says_where_it_connects_without_the_password(db_url: str, ins
     host_port = db_url.split("@", 1)[1].split("/", 1)[0]
     assert line == f"ringq worker: connected to postgres@{host_port}/postgres schema {installed}"
     assert "hunter2" not in line and "hunter2" not in err
+
+
+def test_an_unusable_project_directory_is_one_line(project: Path) -> None:
+    (project / ".ringq").write_text("not a directory")  # was: a FileExistsError traceback
+    proc = ringq(project, "stats")
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2 and len(lines) == 1 and "cannot use .ringq/" in lines[0], proc.stderr

@@ -532,6 +532,21 @@ class RingqSystem:
     ) -> None:
         self._prune("claim", p["k"], crash)
 
+    # -- the doctor: every SQL invariant check of ringq.invariants on the real rows ------------------
+
+    def doctor(self) -> list[str]:
+        """The SQL checks (`ringq doctor`) that fail on the current rows (a legal state: none)."""
+        from ringq.invariants import run_check, run_checks
+
+        bad = [r for r in run_checks(self.admin, self.schema) if not r.ok]
+        if "split_dlq_evidence" in self.flags:  # MUTANT doctor_split_dlq_evidence: the old checks
+            from ringq_proof.mutants.doctor import SPLIT_DLQ_EVIDENCE_CHECKS
+
+            bad += [
+                r for c in SPLIT_DLQ_EVIDENCE_CHECKS if not (r := run_check(self.admin, self.schema, c)).ok
+            ]
+        return [f"{r.check.invariant} / {r.check.name}" for r in bad]
+
     # -- refusals: what the model does not allow, the database must refuse ------------------------
 
     def probe_refusals(self, s: State, enabled: set[str]) -> list[str]:

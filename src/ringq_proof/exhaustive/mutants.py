@@ -33,6 +33,20 @@ OUT_OF_REACH: dict[str, str] = {
     "prune_check_then_act": "the shipped design's prune is one atomic step in the model; the mutant "
     "needs a second maintenance leader between its check and its act (the Races spec's "
     "BugPruneCheckThenAct and the slow-leader witness catch it)",
+    "rescue_horizon_late_claim": "needs a claim whose clock was read before a rescue that commits "
+    "first (an in-flight claim); the model's Claim is atomic and replay is sequential (the stateful "
+    "machine's in-flight steps and its witness catch it)",
+    "backoff_overflow": "backoff parameters are not modelled (a retry is 'the deferred row became due'); "
+    "the replay uses explicit delays (the stateful machine's huge-factor backoff catches it)",
+    "complete_duplicate_items": "batches are not modelled: one attempt per Complete, never listed twice "
+    "(the stateful machine's duplicate complete_many items catch it)",
+    "any_isolation_level": "isolation levels are not a model parameter: the replay's transactions run at "
+    "READ COMMITTED (the stateful machine's EnqueueBegin at each level catches it)",
+    "cancel_race_unique_violation": "two cancels racing each other: steps are atomic and sequential "
+    "(the stateful machine's CancelRace catches it)",
+    "dlq_retry_ignores_dedup": "dedup keys are not modelled (DedupUnique in the stateful machine catches it)",
+    "rescue_waits_on_busy_lane": "a lane held by another open transaction: steps are atomic and "
+    "sequential, and the model has one lane (the stateful machine's in-flight steps catch it)",
 }
 
 

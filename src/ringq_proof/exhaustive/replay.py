@@ -9,7 +9,8 @@ two worker processes (one connection set and one schema each) replay the paths. 
 path the schema is reset to its installed contents (a checkpoint: TRUNCATE + the seed rows,
 measured faster than installing a schema per path: see `measure_setup`). After every step the
 abstraction of the real schema (`ringq_proof.abstraction`) and the workers' memory must equal
-the model's next state; with `crash_before_commit` every transaction is also killed before
+the model's next state (and at the first visit of a state every SQL check of `ringq doctor`
+holds); with `crash_before_commit` every transaction is also killed before
 COMMIT once and must leave the abstraction unchanged; at the first visit of a state the
 maintenance transactions the model disables there (prune of either ring, rescue) are run and
 must change nothing.
@@ -188,6 +189,16 @@ def _check(system: RingqSystem, expected: State, kind: str, where: str, strict: 
     return None
 
 
+def _probe(system: RingqSystem, model: Model, seen: State) -> None:
+    """What the model disables in `seen` the database refuses; the SQL checks hold there."""
+    bad = system.probe_refusals(seen, {a for a, _, _ in model.successors(seen)})
+    if bad:
+        raise Diverged("Refusal: " + "; ".join(bad))
+    sick = system.doctor()
+    if sick:
+        raise Diverged("Doctor: the SQL checks fail on a state the model reaches: " + "; ".join(sick))
+
+
 def replay_path(
     system: RingqSystem,
     model: Model,
@@ -229,9 +240,7 @@ def replay_path(
             if probe and seen not in probed:
                 probed.add(seen)
                 out.refusal_checks += 1
-                bad = system.probe_refusals(seen, {a for a, _, _ in model.successors(seen)})
-                if bad:
-                    raise Diverged("Refusal: " + "; ".join(bad))
+                _probe(system, model, seen)
             crash_here = (
                 crash_before_commit[i] if isinstance(crash_before_commit, list) else crash_before_commit
             )
@@ -267,7 +276,7 @@ def replay_path(
             out.steps += 1
     except Diverged as exc:
         kind, _, msg = str(exc).partition(": ")
-        if kind not in ("Refinement", "Stutter", "Refusal"):
+        if kind not in ("Refinement", "Stutter", "Refusal", "Doctor"):
             kind, msg = "Error", str(exc)
         out.failure = Failure(number, i, labels[i] if labels else "Init", kind, msg, labels[: i + 1])
     except Exception as exc:  # a real step raised where the model has a successor

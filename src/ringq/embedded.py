@@ -285,12 +285,12 @@ def running(data_dir: Path) -> Running | None:
 def _recover_stale(data_dir: Path) -> str | None:
     """Remove a `postmaster.pid` whose process is gone; the one-line notice, or None."""
     pidfile = data_dir / "postmaster.pid"
-    if not pidfile.exists() or running(data_dir) is not None:
-        return None
     try:
         pid = pidfile.read_text().split("\n", 1)[0].strip()
     except OSError:
-        pid = "?"
+        return None  # no pid file: nothing to recover
+    if pid.isdigit() and _is_postgres(int(pid)):
+        return None  # alive (perhaps still starting): not stale
     pidfile.unlink(missing_ok=True)
     return (
         f"ringq: recovered the embedded PostgreSQL in {data_dir}: its postmaster (pid {pid}) was "

@@ -395,6 +395,12 @@ class ModelBuilder:
         if t == "bound_prefix_op" and sym == "always":
             inner = self._sub(part, "rhs")
             it, isym = inner.node.type, self._sym(inner.node)
+            if (it == "bound_infix_op" and isym == "leads_to") or (
+                it == "bound_prefix_op" and isym == "always"
+            ):
+                # [](P ~> Q) is P ~> Q and [][]F is []F: both already hold at every point
+                self._property_part(model, name, inner)
+                return
             if it == "step_expr_or_stutter":
                 model.action_props.append((name, comp.expr(inner.node, inner.ms, inner.loc), inner.env))
                 return
@@ -430,6 +436,9 @@ class ModelBuilder:
                 return
         if t == "bound_prefix_op" and sym == "eventually":
             inner = self._sub(part, "rhs")
+            if inner.node.type == "bound_prefix_op" and self._sym(inner.node) == "eventually":
+                self._property_part(model, name, inner)  # <><>F is <>F
+                return
             if self.level(inner.node, inner.ms) == 0:
                 model.liveness.append(Liveness(name, "ev", self._pred(inner), None, env))
                 return

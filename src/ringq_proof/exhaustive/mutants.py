@@ -44,6 +44,9 @@ OUT_OF_REACH: dict[str, str] = {
     "READ COMMITTED (the stateful machine's EnqueueBegin at each level catches it)",
     "cancel_race_unique_violation": "two cancels racing each other: steps are atomic and sequential "
     "(the stateful machine's CancelRace catches it)",
+    "doctor_split_dlq_evidence": "a mutant of the doctor, not of the SQL: refinement does not read the "
+    "doctor, and with doctor checks on (replay_path(doctor=True)) the shipped doctor itself fails on a "
+    "legal _dlq state (replay.DOCTOR_FINDING), so the two cannot be told apart (its witness catches it)",
     "dlq_retry_ignores_dedup": "dedup keys are not modelled (DedupUnique in the stateful machine catches it)",
     "rescue_waits_on_busy_lane": "a lane held by another open transaction: steps are atomic and "
     "sequential, and the model has one lane (the stateful machine's in-flight steps catch it)",

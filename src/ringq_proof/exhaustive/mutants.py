@@ -21,7 +21,7 @@ from ringq_proof.exhaustive.replay import Report, run_exhaustive
 from ringq_proof.mutants import MUTANTS, get
 
 # tried in this order; the first that diverges catches the mutant
-CFGS: tuple[str, ...] = ("SegmentedStorage_dlq", "SegmentedStorage_retry")
+CFGS: tuple[str, ...] = ("SegmentedStorage_dlq", "SegmentedStorage_retry", "SegmentedStorage_single")
 
 OUT_OF_REACH: dict[str, str] = {
     "lock_order_reversed": "NoDeadlock needs two transactions waiting on each other; the model's "

@@ -198,28 +198,12 @@ def canon_state(state: Mapping[str, Any]) -> CanonState:
     return CanonState({k: canon(v) for k, v in state.items()})
 
 
-def _str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
 def to_tla(v: Any) -> str:
-    """Render a canonical value the way TLC prints it."""
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, str):
-        return _str(v)
-    if isinstance(v, ModelValue):
-        return v.name
-    if isinstance(v, frozenset):
-        return "{" + ", ".join(to_tla(x) for x in sorted(v, key=sort_key)) + "}"
-    if isinstance(v, Fn):
-        if len(v) == 0:
-            return "<<>>"
-        if v.is_sequence():
-            return "<<" + ", ".join(to_tla(x) for _, x in v.items()) + ">>"
-        if v.is_record():
-            return "[" + ", ".join(f"{k} |-> {to_tla(x)}" for k, x in v.items()) + "]"
-        return "(" + " @@ ".join(f"{to_tla(k)} :> {to_tla(x)}" for k, x in v.items()) + ")"
-    raise TypeError(f"not a canonical TLA+ value: {v!r}")
+    """Render a canonical value the way TLC prints it. One renderer for every value the package
+    prints: the checker's own (`tlacheck.builtin.values.render`)."""
+    from tlacheck.builtin.values import EvalError, from_canonical, render
+
+    try:
+        return render(from_canonical(v))
+    except EvalError:
+        raise TypeError(f"not a canonical TLA+ value: {v!r}") from None

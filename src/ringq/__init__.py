@@ -7,6 +7,7 @@ from ringq.client import Queue
 from ringq.clock import Clock, ManualClock, SystemClock
 from ringq.errors import (
     AttemptClosed,
+    DatabaseUnavailable,
     InvalidInput,
     JobNotFound,
     LeaseLost,
@@ -29,6 +30,7 @@ __all__ = [
     "ClaimedJob",
     "Clock",
     "Completion",
+    "DatabaseUnavailable",
     "DlqEntry",
     "Failure",
     "InvalidInput",

@@ -105,3 +105,10 @@ def test_the_worker_waits_grow_by_the_one_retry_delay_formula() -> None:
     assert idle_wait(0, 0.5) == 0.002 and idle_wait(3, 0.5) == 0.016 and idle_wait(10**6, 0.5) == 0.5
     assert retry_delay(10**6, base=0.0, cap=5.0) == 0.0
     assert Backoff(base=1.0, factor=10.0, cap=300.0, jitter=0.0).bounds(1000) == (300.0, 300.0)
+
+
+@pytest.mark.parametrize("queues", [["a b"], "mail", [""], ["ok", 7]])
+def test_worker_config_rejects_bad_queue_names(queues: object) -> None:
+    """The Python API checks queue names as the CLI does (was: only `ringq worker` did)."""
+    with pytest.raises(InvalidInput, match="queues"):
+        WorkerConfig(queues=queues)  # type: ignore[arg-type]

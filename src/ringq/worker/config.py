@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ringq.errors import InvalidInput
 from ringq.leader import LeaderSettings
-from ringq.validation import check_count, check_interval, check_lease
+from ringq.validation import check_count, check_interval, check_lease, check_name
 
 # One claim statement takes at most this many attempts (the claim's check_limit bound).
 MAX_CLAIM_LIMIT = 10_000
@@ -49,6 +50,11 @@ class WorkerConfig:
             check_interval("listen_poll_interval", self.listen_poll_interval, MAX_POLL)
         check_interval("flush_interval", self.flush_interval, MAX_POLL, allow_zero=True)
         check_count("flush_batch", self.flush_batch)
+        if self.queues is not None:
+            if isinstance(self.queues, str):
+                raise InvalidInput("queues: expected a sequence of queue names, got a str")
+            for i, name in enumerate(self.queues):
+                check_name(f"queues[{i}]", name)
         object.__setattr__(self, "queues", tuple(self.queues) if self.queues else None)
 
     @property

@@ -13,14 +13,7 @@ from psycopg import errors as pg_errors
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from ringq.calls import QueueBase
-from ringq.client import (
-    DEFAULT_CONNECT_TIMEOUT,
-    VERSION,
-    check_connect_timeout,
-    check_version,
-    located,
-    unavailable,
-)
+from ringq.client import VERSION, check_version, located, unavailable
 from ringq.errors import RingqError, translate
 from ringq.sqlfiles import Call, render
 from ringq.types import CancelOutcome, ClaimedJob, Completion, DlqEntry, Failure, Job, JobInfo, QueueStats
@@ -39,18 +32,6 @@ class AsyncQueue(QueueBase[AsyncConnectionPool]):
     _pool_name = "ringq-async"
     _open_at_once = False  # opened on first use: the constructor cannot await
     _opened = True  # a caller's pool is theirs to open
-
-    def __init__(
-        self,
-        dsn_or_pool: str | AsyncConnectionPool,
-        *,
-        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        **options: Any,
-    ) -> None:
-        """`connect_timeout`: as `Queue`'s (DatabaseUnavailable when no first connection in time)."""
-        self.connect_timeout = check_connect_timeout(connect_timeout)
-        self._connected = False
-        super().__init__(dsn_or_pool, **options)
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection]:

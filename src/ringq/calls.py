@@ -220,6 +220,17 @@ def heartbeat_call(
 
 # -- options ------------------------------------------------------------------------------------
 
+DEFAULT_CONNECT_TIMEOUT = 5.0
+"""Seconds a call waits for its first connection before raising DatabaseUnavailable."""
+
+
+def check_connect_timeout(value: object) -> float:
+    seconds = check_seconds("connect_timeout", value)
+    if seconds <= 0:
+        raise InvalidInput(f"connect_timeout: {value!r} must be a positive number of seconds")
+    return seconds
+
+
 MAX_LOCK_TIMEOUT_S = 60.0
 MAX_POOL_SIZE = 1000
 MAX_PAYLOAD_LIMIT = 256 * 1024 * 1024
@@ -279,8 +290,13 @@ class QueueBase(Generic[Pool]):
         maintenance_lock_timeout: float = 0.5,
         rescue_margin: float = 5.0,
         pool_size: int = 4,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     ) -> None:
+        """`connect_timeout`: seconds a call waits for the first connection before raising
+        DatabaseUnavailable (a wrong or unreachable DSN fails fast, in one ringq error)."""
         self.schema = check_schema(schema)
+        self.connect_timeout = check_connect_timeout(connect_timeout)
+        self._connected = False
         self.clock: Clock
         self.clock, self.backoff, self._lock_timeout_ms, pool_size = check_options(
             clock, backoff, maintenance_lock_timeout, pool_size

@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from ringq.calls import (
     CLAIM,
     COMPLETE,
+    DEFAULT_CONNECT_TIMEOUT,
     ENQUEUE,
     FAIL,
     HEARTBEAT,
@@ -38,7 +39,7 @@ from ringq.errors import DatabaseUnavailable, InvalidInput, NotInstalled, RingqE
 from ringq.install import SCHEMA_VERSION, version_mismatch
 from ringq.sqlfiles import Call, render
 from ringq.types import CancelOutcome, ClaimedJob, Completion, DlqEntry, Failure, Job, JobInfo, QueueStats
-from ringq.validation import check_seconds, item_error
+from ringq.validation import item_error
 
 # The builders, templates and checks keep their old home here too (callers import them from ringq.client).
 __all__ = [
@@ -66,9 +67,6 @@ __all__ = [
 T = TypeVar("T")
 
 VERSION = "SELECT version FROM {schema}.meta"
-
-DEFAULT_CONNECT_TIMEOUT = 5.0
-"""Seconds a call waits for its first connection before raising DatabaseUnavailable."""
 
 
 class _QuietConnectErrors(logging.Filter):
@@ -101,13 +99,6 @@ def public_location(conninfo: str) -> str:
     port = str(parts.get("port") or "5432")
     dbname = str(parts.get("dbname") or user)
     return f"{user}@{host}:{port}/{dbname}"
-
-
-def check_connect_timeout(value: object) -> float:
-    seconds = check_seconds("connect_timeout", value)
-    if seconds <= 0:
-        raise InvalidInput(f"connect_timeout: {value!r} must be a positive number of seconds")
-    return seconds
 
 
 def unavailable(conninfo: str, timeout: float, exc: BaseException) -> DatabaseUnavailable:
@@ -165,19 +156,6 @@ class Queue(QueueBase[ConnectionPool]):
     _pool_type = ConnectionPool
     _pool_name = "ringq"
     _open_at_once = True
-
-    def __init__(
-        self,
-        dsn_or_pool: str | ConnectionPool,
-        *,
-        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        **options: Any,
-    ) -> None:
-        """`connect_timeout`: seconds a call waits for the first connection before raising
-        DatabaseUnavailable (a wrong or unreachable DSN fails fast, in one ringq error)."""
-        self.connect_timeout = check_connect_timeout(connect_timeout)
-        self._connected = False
-        super().__init__(dsn_or_pool, **options)
 
     # -- plumbing ---------------------------------------------------------------------------
 

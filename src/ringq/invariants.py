@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from ringq.sqlfiles import closure_of
 from ringq.validation import check_schema
 
 
@@ -67,8 +68,7 @@ def _jsonable(v: Any) -> Any:
 
 # Shared fragments -----------------------------------------------------------------------------
 
-_OPEN = """NOT EXISTS (SELECT 1 FROM {s}.closures x
-                    WHERE x.job_id = c.job_id AND x.run_lease = c.run_lease AND x.slot = c.slot)"""
+_OPEN = f"NOT EXISTS ({closure_of('c', 's')})"  # attempt `c` is open (sqlfiles.closure_of)
 _QUEUED = """r.lane_seq >= l.claim_seq
              AND NOT EXISTS (SELECT 1 FROM {s}.cancels k WHERE k.job_id = r.job_id)"""
 

@@ -52,13 +52,35 @@ def load(name: str) -> str:
     return resources.files("ringq.sql").joinpath(name).read_text(encoding="utf-8")
 
 
+def closure_of(alias: str, schema_placeholder: str = "schema", *, same_slot: bool = True) -> str:
+    """THE "is this attempt closed?" evidence, as SQL text: the closure row of the attempt named by
+    the row alias `alias` (columns job_id, run_lease and, with `same_slot`, the claim slot). An
+    attempt is open exactly when `NOT EXISTS (<this>)`. The SQL files use it through the
+    placeholders `{closure_of_c}`, `{closure_of_cl}`, `{closure_of_e}` (see `placeholders`), the
+    doctor's checks (ringq.invariants) call it directly."""
+    where = f"x.job_id = {alias}.job_id AND x.run_lease = {alias}.run_lease"
+    if same_slot:
+        where += f" AND x.slot = {alias}.slot"
+    return f"SELECT 1 FROM {{{schema_placeholder}}}.closures x WHERE {where}"
+
+
+# The attempt aliases the SQL files name: claims rows `c` and `cl`; rescue's expired attempts `e`
+# (gathered from claims and heartbeats: no slot column, the attempt's key alone).
+_CLOSURE_ALIASES = {"c": True, "cl": True, "e": False}
+
+
 def placeholders(schema: str) -> dict[str, sql.Composable]:
     check_schema(schema)
+    ident = sql.Identifier(schema)
     return {
-        "schema": sql.Identifier(schema),
+        "schema": ident,
         "schema_name": sql.Literal(schema),
         "job_id_seq": sql.Literal(f'"{schema}".job_id_seq'),
         "run_lease_seq": sql.Literal(f'"{schema}".run_lease_seq'),
+        **{
+            f"closure_of_{alias}": sql.SQL(closure_of(alias, same_slot=slot)).format(schema=ident)
+            for alias, slot in _CLOSURE_ALIASES.items()
+        },
     }
 
 

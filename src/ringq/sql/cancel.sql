@@ -34,8 +34,7 @@ BEGIN
         -- The latest attempt, if still open.
         SELECT cl.* INTO c FROM {schema}.claims cl
         WHERE cl.job_id = p_job_id
-          AND NOT EXISTS (SELECT 1 FROM {schema}.closures x
-                          WHERE x.job_id = cl.job_id AND x.run_lease = cl.run_lease AND x.slot = cl.slot)
+          AND NOT EXISTS ({closure_of_cl})
         ORDER BY cl.run_lease DESC LIMIT 1;
         IF FOUND THEN
             INSERT INTO {schema}.closures (slot, job_id, run_lease, lane_id, outcome, error, closed_at)
@@ -73,8 +72,7 @@ BEGIN
             -- claimed since we looked: is the claim committed and open now?
             IF EXISTS (SELECT 1 FROM {schema}.claims cl WHERE cl.job_id = p_job_id
                        AND cl.lane_seq = r.lane_seq AND cl.lane_id = r.lane_id
-                       AND NOT EXISTS (SELECT 1 FROM {schema}.closures x WHERE x.job_id = cl.job_id
-                                       AND x.run_lease = cl.run_lease AND x.slot = cl.slot)) THEN
+                       AND NOT EXISTS ({closure_of_cl})) THEN
                 CONTINUE;
             END IF;
         END IF;
@@ -101,8 +99,7 @@ BEGIN
             IF tries > 1 AND EXISTS (
                 SELECT 1 FROM (SELECT cl.* FROM {schema}.claims cl WHERE cl.job_id = p_job_id
                                ORDER BY cl.run_lease DESC LIMIT 1) cl
-                WHERE EXISTS (SELECT 1 FROM {schema}.closures x WHERE x.job_id = cl.job_id
-                              AND x.run_lease = cl.run_lease AND x.slot = cl.slot)
+                WHERE EXISTS ({closure_of_cl})
                   AND NOT EXISTS (SELECT 1 FROM {schema}.ready rr WHERE rr.lane_id = cl.lane_id
                                   AND rr.lane_seq = cl.lane_seq AND rr.slot = cl.ready_slot)) THEN
                 RAISE EXCEPTION USING ERRCODE = 'RQ003', MESSAGE = 'job ' || p_job_id

@@ -227,9 +227,7 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT EXISTS (SELECT 1 FROM {schema}.deferred d WHERE d.job_id = p_job_id)
         OR EXISTS (SELECT 1 FROM {schema}.claims c
                    WHERE c.job_id = p_job_id
-                     AND NOT EXISTS (SELECT 1 FROM {schema}.closures x
-                                     WHERE x.job_id = c.job_id AND x.run_lease = c.run_lease
-                                       AND x.slot = c.slot))
+                     AND NOT EXISTS ({closure_of_c}))
         OR EXISTS (SELECT 1 FROM {schema}.ready r JOIN {schema}.lanes l ON l.lane_id = r.lane_id
                    WHERE r.job_id = p_job_id AND r.lane_seq >= l.claim_seq
                      AND NOT EXISTS (SELECT 1 FROM {schema}.cancels k WHERE k.job_id = r.job_id))

@@ -17,8 +17,7 @@ BEGIN
         SELECT i.j, i.r, i.progress, c.slot FROM items i
         CROSS JOIN LATERAL (SELECT c.job_id, c.run_lease, c.slot FROM {schema}.claims c
                             WHERE c.job_id = i.j AND c.run_lease = i.r LIMIT 1) c
-        WHERE NOT EXISTS (SELECT 1 FROM {schema}.closures x
-                          WHERE x.job_id = c.job_id AND x.run_lease = c.run_lease AND x.slot = c.slot)
+        WHERE NOT EXISTS ({closure_of_c})
     ), beat AS (
         INSERT INTO {schema}.heartbeats (slot, job_id, run_lease, deadline, progress, at)
         SELECT o.slot, o.j, o.r, p_now + make_interval(secs => p_lease), o.progress::jsonb, p_now

@@ -44,8 +44,7 @@ BEGIN
             INTO v_blocker
             FROM {schema}.claims c
             WHERE c.ready_slot = v_slot
-              AND NOT EXISTS (SELECT 1 FROM {schema}.closures x
-                              WHERE x.job_id = c.job_id AND x.run_lease = c.run_lease AND x.slot = c.slot)
+              AND NOT EXISTS ({closure_of_c})
             LIMIT 1;
         END IF;
         IF v_blocker IS NOT NULL THEN
@@ -63,8 +62,7 @@ BEGIN
         INTO v_blocker
         FROM {schema}.claims c
         WHERE c.slot = v_slot
-          AND NOT EXISTS (SELECT 1 FROM {schema}.closures x
-                          WHERE x.job_id = c.job_id AND x.run_lease = c.run_lease AND x.slot = c.slot)
+          AND NOT EXISTS ({closure_of_c})
         LIMIT 1;
         IF v_blocker IS NOT NULL THEN
             RAISE EXCEPTION USING ERRCODE = 'RQ001',

@@ -57,8 +57,7 @@ BEGIN
               ON c.slot = h.slot AND c.job_id = h.job_id AND c.run_lease = h.run_lease
             WHERE h.deadline >= v_from AND h.deadline < p_now AND c.deadline < p_now
         ) e
-        WHERE NOT EXISTS (SELECT 1 FROM {schema}.closures x
-                          WHERE x.job_id = e.job_id AND x.run_lease = e.run_lease)
+        WHERE NOT EXISTS ({closure_of_e})
           AND NOT EXISTS (SELECT 1 FROM {schema}.heartbeats h
                           WHERE h.job_id = e.job_id AND h.run_lease = e.run_lease
                             AND h.deadline >= p_now)

@@ -169,8 +169,8 @@ $$""",
         patches=(
             Patch(
                 "rescue.sql",
-                "WHERE NOT EXISTS (SELECT 1 FROM {schema}.closures x",
-                "WHERE EXISTS (SELECT 1 UNION ALL SELECT 1 FROM {schema}.closures x",
+                "WHERE NOT EXISTS ({closure_of_e})",
+                "WHERE EXISTS (SELECT 1 UNION ALL {closure_of_e})",
             ),
             Patch("common.sql", "IF v_won = 0 THEN", "IF v_won = 0 AND NOT p_rescue THEN"),
         ),

@@ -46,10 +46,6 @@ BIN = Path(sys.executable).parent
 # Blocks in files this test's authors do not maintain (another session owns them) that carry no
 # marker yet: (file, first line of the block) -> why it is not run. Each should become a marker.
 PENDING_MARKERS: dict[tuple[str, str], str] = {
-    ("docs/tlacheck.md", "tlacheck fetch-tlc"): "downloads tla2tools.jar from the network",
-    ("docs/tlacheck.md", "tlacheck check SPEC.tla [--config CFG]"): "a synopsis, not a command",
-    ("docs/tlacheck.md", "import tlacheck"): "an API listing over a placeholder Spec.tla",
-    ("docs/tlacheck.md", "/usr/bin/time"): "measurements of minutes and GBs",
     ("docs/toolkit.md", "ringq verify --exhaustive"): "exhaustive replays of minutes",
     ("docs/toolkit.md", "from ringq_proof.exhaustive import run_exhaustive"): (
         "an exhaustive replay of minutes; `database_url` is left undefined (read RINGQ_DATABASE_URL)"
@@ -62,7 +58,7 @@ PENDING_MARKERS: dict[tuple[str, str], str] = {
     ("docs/benchmarks.md", ".venv/bin/python scripts/bench/probe.py --drain 20000"): "benchmark runs",
 }
 # Markdown links that leave the repository, in files owned elsewhere (to be fixed there).
-PENDING_EXTERNAL_LINKS = {("docs/tlacheck.md", "https://github.com/tlaplus/CommunityModules")}
+PENDING_EXTERNAL_LINKS: set[tuple[str, str]] = set()
 
 MARKER = re.compile(r"^<!--\s*(not-run|run-for|exits)\s*:\s*(.*?)\s*-->\s*$")
 FENCE = re.compile(r"^(```+|~~~+)\s*([\w+-]*)")

@@ -46,13 +46,6 @@ BIN = Path(sys.executable).parent
 # Blocks in files this test's authors do not maintain (another session owns them) that carry no
 # marker yet: (file, first line of the block) -> why it is not run. Each should become a marker.
 PENDING_MARKERS: dict[tuple[str, str], str] = {
-    ("docs/toolkit.md", "ringq verify --exhaustive"): "exhaustive replays of minutes",
-    ("docs/toolkit.md", "from ringq_proof.exhaustive import run_exhaustive"): (
-        "an exhaustive replay of minutes; `database_url` is left undefined (read RINGQ_DATABASE_URL)"
-    ),
-    ("docs/toolkit.md", "from ringq_proof.tracecheck import"): (
-        "replays 40 paths; `database_url` is left undefined (read RINGQ_DATABASE_URL)"
-    ),
     ("docs/benchmarks.md", "python3 scripts/bench.py --setup"): "creates .venv-bench (network)",
     ("docs/benchmarks.md", "python3 scripts/bench.py --quick"): "benchmark runs of minutes to an hour",
     ("docs/benchmarks.md", ".venv/bin/python scripts/bench/probe.py --drain 20000"): "benchmark runs",

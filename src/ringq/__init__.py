@@ -1,5 +1,8 @@
 """ringq: a durable Postgres job queue with segmented, append-only storage."""
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
+
 from ringq.aclient import AsyncQueue
 from ringq.admin import JobAlreadyTerminal
 from ringq.backoff import Backoff
@@ -21,6 +24,11 @@ from ringq.errors import (
 from ringq.install import SCHEMA_VERSION, install
 from ringq.maintenance import RotateBlocked
 from ringq.types import ClaimedJob, Completion, DlqEntry, Failure, Job, JobInfo, QueueStats
+
+try:
+    __version__ = _dist_version("ringq")
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -50,5 +58,6 @@ __all__ = [
     "RotateBlocked",
     "SchemaVersionMismatch",
     "SystemClock",
+    "__version__",
     "install",
 ]

@@ -251,3 +251,13 @@ def test_doctor_on_a_schema_without_ringq_is_one_line_and_non_zero(
     code, _, err = run(capsys, "doctor", "--database-url", db_url, "--schema", schema)
     assert code != 0
     assert_one_line_error(err, "not installed")
+
+
+def test_version_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import ringq
+    from ringq.cli.app import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"ringq {ringq.__version__}"

@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from ringq import __version__
 from ringq.cli import db_cmds, demo_cmds, queue_cmds, worker_cmd
 from ringq.cli.db import first_line
 from ringq.cli.failure import CliError
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ringq", description="ringq: a durable Postgres job queue", parents=[_common_options()]
     )
+    parser.add_argument("--version", action="version", version=f"ringq {__version__}")
     parser.set_defaults(database_url=None, schema="ringq", verbose=False)
     common = _common_options()
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from ringq.sqlfiles import load, placeholders
+from ringq.sqlfiles import load, or_replace, placeholders
 from ringq_proof.mutants.catalogue import Mutant, MutantAnchorMissing
 
 
@@ -18,10 +18,6 @@ def _patch(text: str, anchor: str, replacement: str, count: int, where: str) -> 
     return text.replace(anchor, replacement)
 
 
-def _or_replace(text: str) -> str:
-    return text.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
-
-
 def mutant_sql(mutant: Mutant) -> list[str]:
     """The SQL templates ({schema} placeholders) that install `mutant`; raises if an anchor is gone."""
     out: list[str] = []
@@ -29,7 +25,7 @@ def mutant_sql(mutant: Mutant) -> list[str]:
     for p in mutant.patches:
         text = files.get(p.file, load(p.file))
         files[p.file] = _patch(text, p.anchor, p.replacement, p.count, f"{mutant.name} / {p.file}")
-    out.extend(_or_replace(t) for t in files.values())
+    out.extend(or_replace(t) for t in files.values())
     for d in mutant.derived:
         text = _patch(
             load(d.file),
@@ -40,7 +36,7 @@ def mutant_sql(mutant: Mutant) -> list[str]:
         )
         for anchor, repl, count in d.patches:
             text = _patch(text, anchor, repl, count, f"{mutant.name} / {d.file} -> {d.new_name}")
-        out.append(_or_replace(text))
+        out.append(or_replace(text))
     out.extend(mutant.extra_sql)
     return out
 

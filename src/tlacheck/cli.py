@@ -92,14 +92,10 @@ def _fail(message: str, code: int) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    spec: Path = args.spec
-    if not spec.is_file():
-        return _fail(f"spec file not found: {spec}", EXIT_PARSE_ERROR)
-    config: Path | None = args.config
-    if config is None and spec.with_suffix(".cfg").is_file():
-        config = spec.with_suffix(".cfg")
-    if config is not None and not config.is_file():
-        return _fail(f"config file not found: {config}", EXIT_CONFIG_ERROR)
+    found = _spec_and_config(args)
+    if isinstance(found, int):
+        return found
+    spec, config = found
     out = Console(highlight=False)
     err = Console(stderr=True)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -172,3 +173,17 @@ def normalize(v: Any) -> Any:
     if isinstance(v, RecFn):
         return v.to_fv()
     return v
+
+
+def sorted_by_op(c: Ctx, items: list[Any], op: Any) -> list[Any]:
+    """`items` sorted by a TLA+ "less than" operator `op(a, b)`, as TLC's SortSeq does (stable;
+    neither a < b nor b < a keeps their order). SortSeq and the CommunityModules sorts share it."""
+
+    def cmp(a: Any, b: Any) -> int:
+        if op(c, a, b) is True:
+            return -1
+        if op(c, b, a) is True:
+            return 1
+        return 0
+
+    return sorted(items, key=functools.cmp_to_key(cmp))

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tlacheck.builtin.runtime import Ctx, as_fv
+from tlacheck.builtin.runtime import Ctx, as_fv, sorted_by_op
 from tlacheck.builtin.values import (
     FV,
     EvalError,
@@ -145,18 +145,7 @@ def _assert(c: Ctx, cond: Any, msg: Any) -> bool:
 
 
 def _sortseq(c: Ctx, s: Any, op: Any) -> FV:
-    import functools
-
-    items = _seq(s).seq_items()
-
-    def cmp(a: Any, b: Any) -> int:
-        if op(c, a, b) is True:
-            return -1
-        if op(c, b, a) is True:
-            return 1
-        return 0
-
-    return mkseq(sorted(items, key=functools.cmp_to_key(cmp)))
+    return mkseq(sorted_by_op(c, _seq(s).seq_items(), op))
 
 
 def _random_element(c: Ctx, s: Any) -> Any:

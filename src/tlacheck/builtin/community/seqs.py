@@ -4,7 +4,6 @@ ReplaceAllSubSeqs), so do these."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 from typing import Any
 
@@ -21,7 +20,7 @@ from tlacheck.builtin.community.base import (
     tup,
 )
 from tlacheck.builtin.community.sets import fold_function
-from tlacheck.builtin.runtime import Ctx
+from tlacheck.builtin.runtime import Ctx, sorted_by_op
 from tlacheck.builtin.values import FnSet, LazySet, member
 
 M = "SequencesExt"
@@ -61,20 +60,9 @@ def set_to_seqs(c: Ctx, s: Any) -> frozenset[Any]:
     return frozenset(tup(p) for p in itertools.permutations(elems(s)))
 
 
-def _sort(c: Ctx, items: list[Any], op: Any) -> list[Any]:
-    def cmp(a: Any, b: Any) -> int:
-        if op(c, a, b) is True:
-            return -1
-        if op(c, b, a) is True:
-            return 1
-        return 0
-
-    return sorted(items, key=functools.cmp_to_key(cmp))
-
-
 @native(M, "SetToSortSeq", 2)
 def set_to_sort_seq(c: Ctx, s: Any, op: Any) -> FV:
-    return tup(_sort(c, elems(s), op))
+    return tup(sorted_by_op(c, elems(s), op))
 
 
 @native(M, "SetToAllKPermutations", 1)

@@ -34,6 +34,7 @@ from typing import Any
 import tlacheck
 from ringq_proof.checkout import correctness_dir
 from ringq_proof.model import Config
+from ringq_proof.model.config import BASE_SWITCHES
 from ringq_proof.model.state import DB_VARIABLES, initial_state, to_canonical
 from tlacheck.canonical import to_tla
 
@@ -60,14 +61,6 @@ def _canonical(cfg: Config, observed: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _constants(cfg: Config) -> list[str]:
-    bugs = (
-        "BugCursorAfterCommit",
-        "BugPruneNoGuard",
-        "BugNoFence",
-        "BugRetryNotPersisted",
-        "BugResultAfterClosure",
-        "BugSeqAtBegin",
-    )
     return [
         f"Jobs = {{{', '.join(cfg.jobs)}}}",
         f"Workers = {{{', '.join(cfg.workers)}}}",
@@ -75,7 +68,7 @@ def _constants(cfg: Config) -> list[str]:
         f"CSlots = {cfg.cslots}",
         f"MaxAttempts = {cfg.max_attempts}",
         f"MaxDlqRetries = {cfg.max_dlq_retries}",
-        *(f"{b} = {'TRUE' if cfg.bug(b) else 'FALSE'}" for b in bugs),
+        *(f"{b} = {'TRUE' if cfg.bug(b) else 'FALSE'}" for b in BASE_SWITCHES),
         # the model values, also as constants of the trace module (its Trace names them)
         *(f"{x} = {x}" for x in (*cfg.jobs, *cfg.workers)),
     ]

@@ -29,7 +29,6 @@ from ringq.client import (
     enqueue_call,
     fail_call,
     heartbeat_call,
-    translate,
 )
 from ringq.clock import ManualClock
 from ringq.errors import RingqError
@@ -39,6 +38,7 @@ from ringq.sqlfiles import Call
 from ringq.types import ClaimedJob, Completion, Failure, Job
 from ringq_proof import mutants
 from ringq_proof.execlog import ExecLog
+from ringq_proof.exhaustive.driver import execute_translated
 
 LEASE = 30.0
 MAX_ATTEMPTS = 2
@@ -172,17 +172,7 @@ class Harness:
             conn.close()
 
     def _exec(self, conn: psycopg.Connection, query: str | sql.Composed, params: Any) -> list[Any]:
-        try:
-            cur = conn.execute(query, params)
-            return cur.fetchall() if cur.description else []
-        except psycopg.Error as exc:
-            if not conn.autocommit or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                with contextlib.suppress(Exception):
-                    conn.rollback()
-            typed = translate(exc)
-            if typed is None:
-                raise
-            raise typed from exc
+        return execute_translated(conn, query, params)
 
     def run(self, who: str, call: Call[Any], crash: Crash = Crash.NONE) -> Any:
         """Run `call` as one transaction on `who`'s connection; `Crashed` when killed before commit."""

@@ -92,6 +92,23 @@ TRANSACTIONS = frozenset(
 )
 
 
+def execute_translated(conn: psycopg.Connection, query: Any, params: Any) -> list[Any]:
+    """Run one statement as the replay and the stateful harness drive the SQL: its rows (none for
+    a statement without a result); on an error, the open transaction is rolled back and the
+    error raised as the typed ringq error it stands for (`ringq.errors.translate`)."""
+    try:
+        cur = conn.execute(query, params)
+        return cur.fetchall() if cur.description else []
+    except psycopg.Error as exc:
+        if not conn.autocommit or conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+        typed = translate(exc)
+        if typed is None:
+            raise
+        raise typed from exc
+
+
 class Crashed(Exception):
     """The step's transaction was killed before COMMIT (the crash point under test)."""
 
@@ -294,17 +311,7 @@ class RingqSystem:
             conn.close()
 
     def _exec(self, conn: psycopg.Connection, query: Any, params: Any) -> list[Any]:
-        try:
-            cur = conn.execute(query, params)
-            return cur.fetchall() if cur.description else []
-        except psycopg.Error as exc:
-            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                with contextlib.suppress(Exception):
-                    conn.rollback()
-            typed = translate(exc)
-            if typed is None:
-                raise
-            raise typed from exc
+        return execute_translated(conn, query, params)
 
     def run(self, who: str, call: Call[Any], crash: bool = False) -> Any:
         """`call` as one transaction on `who`'s connection; with `crash`, killed before COMMIT.

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import sql
 
+from ringq.backoff import retry_delay
 from ringq.errors import MaintenanceBusy, PruneBlocked
 from ringq.logs import get_logger
 from ringq.metrics import WorkerMetrics, queue_depths
@@ -220,7 +221,7 @@ class MaintenanceLeader:
                     failures += 1
                     log.exception("maintenance step failed")
                 wait = self.settings.interval if self.is_leader else self.settings.acquire_interval
-                wait = min(30.0, wait * (2 ** min(failures, 5)))
+                wait = retry_delay(min(failures, 5), base=wait, cap=30.0)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=wait)
         finally:
